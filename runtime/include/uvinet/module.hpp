@@ -1,0 +1,141 @@
+// Protocol modules: the interface a protocol implements and the registry
+// that maps URL schemes to modules. Built-in modules register exactly like
+// plugins written outside the tree; a plugin can also be loaded from a
+// shared object with load_module().
+//
+// The runtime gives every module, without the module writing them: handles
+// and context values, status notifications, the asynchronous contract
+// (synchronous / at once / pending calls, exactly-once completion, C1-C3),
+// one operation at a time (C15), operation timeouts, cancellation by close
+// (C13), bounds (C7), and TCP connections with name resolution.
+//
+// Threading rule for module authors: every method below is called on the
+// session's I/O loop thread, and must not block.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "uvinet/options.hpp"
+#include "uvinet/result.hpp"
+#include "uvinet/status.hpp"
+#include "uvinet/stream.hpp"
+#include "uvinet/url.hpp"
+
+namespace uvinet {
+
+class Handle;
+
+/// Bumped when this interface changes; load_module() refuses a plugin built
+/// against another version.
+inline constexpr int module_abi_version = 1;
+
+enum class OperationKind : std::uint8_t { send, receive };
+
+/// What an operation completes with: a count (send) or bytes (receive).
+struct OperationValue {
+  std::size_t count = 0;
+  std::string data;
+};
+
+/// One operation the application started on a request.
+class Operation {
+ public:
+  virtual ~Operation() = default;
+  virtual OperationKind kind() const = 0;
+  /// send: the bytes to send (the module may move them out).
+  virtual std::string& data() = 0;
+  /// receive: the most bytes the application asked for.
+  virtual std::size_t max_bytes() const = 0;
+  /// Completes the operation. Only the first completion counts: after the
+  /// runtime cancelled the operation (close, timeout), later calls are ignored.
+  virtual void complete(Result<OperationValue> result) = 0;
+  virtual bool completed() const = 0;
+};
+
+/// A loop-thread timer. Destroying it stops it.
+class Timer {
+ public:
+  virtual ~Timer() = default;
+  /// (Re)starts the timer: `fn` runs once after `ms` milliseconds.
+  virtual void start(std::uint64_t ms, std::function<void()> fn) = 0;
+  virtual void stop() = 0;
+};
+
+/// The runtime's services for one request, given to the module.
+class RequestEnv {
+ public:
+  using ConnectCallback = std::function<void(Result<std::unique_ptr<Stream>>)>;
+
+  virtual ~RequestEnv() = default;
+  virtual Handle handle() const = 0;
+  /// The connection's URL with the request's target as path and query.
+  virtual const Url& url() const = 0;
+  /// Sends a status notification to the request's status callback.
+  virtual void notify(Status status, StatusInfo info = {}) = 0;
+  /// Opens a TCP stream to `host`:`port`, within the session's bound on
+  /// connections per server, with the resolve and connect timeouts and the
+  /// resolving / resolved / connecting / connected notifications.
+  virtual void connect(std::string host, std::uint16_t port, ConnectCallback done) = 0;
+  virtual std::unique_ptr<Timer> make_timer() = 0;
+  virtual Result<OptionValue> option(Option o) const = 0;
+};
+
+/// A module's state machine for one request handle.
+class ProtocolRequest {
+ public:
+  virtual ~ProtocolRequest() = default;
+  /// Starts `op`. Complete it now (the runtime then returns the result at
+  /// once when it can) or later.
+  virtual void start(std::shared_ptr<Operation> op) = 0;
+  /// `op` is being cancelled with `why` (cancelled, or a timeout); the
+  /// runtime completes it with `why` right after this returns unless the
+  /// module completed it first. Stop its I/O and forget `op`.
+  virtual void cancel(Operation& op, const Error& why) = 0;
+  /// The handle was closed and no operation is pending: release everything
+  /// (close streams, stop timers) and call `released` once that is done.
+  virtual void close(std::function<void()> released) = 0;
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  /// The URL scheme, lower case ("echo").
+  virtual std::string_view scheme() const = 0;
+  /// The port used when a URL has none.
+  virtual std::uint16_t default_port() const = 0;
+  /// True when send and receive may be pending at the same time (C15).
+  virtual bool duplex() const { return false; }
+  /// Makes the state machine of a new request; called on the loop thread
+  /// before its first operation. `env` outlives the returned object.
+  virtual std::unique_ptr<ProtocolRequest> open_request(RequestEnv& env) = 0;
+};
+
+/// Registers `module` for its scheme. Fails with errc::module_conflict when
+/// the scheme is taken. Thread-safe.
+Result<void> register_module(std::shared_ptr<Module> module);
+/// Removes the module of `scheme`; handles already made keep theirs.
+Result<void> unregister_module(std::string_view scheme);
+/// The module registered for `scheme`, or errc::unsupported_scheme.
+Result<std::shared_ptr<Module>> find_module(std::string_view scheme);
+
+/// Loads a plugin from a shared object and registers its module. The object
+/// exports, with C linkage:
+///   int uvinet_module_abi_version();      // returns module_abi_version
+///   uvinet::Module* uvinet_module_create(); // a new module, owned by the caller
+/// The library stays loaded for the life of the process.
+Result<std::shared_ptr<Module>> load_module(const std::string& path);
+
+}  // namespace uvinet
+
+/// Defines the two entry points of a plugin for module class `ModuleClass`.
+#define UVINET_DEFINE_MODULE(ModuleClass)                                        \
+  extern "C" __attribute__((visibility("default"))) int uvinet_module_abi_version() { \
+    return ::uvinet::module_abi_version;                                         \
+  }                                                                              \
+  extern "C" __attribute__((visibility("default"))) ::uvinet::Module* uvinet_module_create() { \
+    return new ModuleClass();                                                    \
+  }

@@ -1,0 +1,36 @@
+// The byte stream a protocol module talks over: TCP now, TLS over TCP next.
+// A module does not know which one it has. Every call, and every callback,
+// happens on the session's I/O loop thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "uvinet/result.hpp"
+
+namespace uvinet {
+
+class Stream {
+ public:
+  /// Gets data as it arrives: a view valid only during the call, an empty
+  /// view at the end of the stream, or an error. Called until read_stop().
+  using ReadCallback = std::function<void(Result<std::string_view>)>;
+  using DoneCallback = std::function<void(Error)>;
+
+  virtual ~Stream() = default;
+  virtual void read_start(ReadCallback on_read) = 0;
+  virtual void read_stop() = 0;
+  /// Queues `data` (owned) for sending; `done` gets the outcome.
+  virtual void write(std::string data, DoneCallback done) = 0;
+  /// Ends the sending side once queued writes are out (a half close).
+  virtual void shutdown(DoneCallback done) = 0;
+  /// Closes the stream; `closed` runs once the socket is gone. After close()
+  /// no other callback of this stream runs. Destroying an open stream closes it.
+  virtual void close(std::function<void()> closed = {}) = 0;
+  /// "host:port" of the peer, for messages.
+  virtual const std::string& peer_name() const = 0;
+};
+
+}  // namespace uvinet

@@ -1,0 +1,193 @@
+// The public handle calls: look the handle up, then hand over to its object.
+#include "loop.hpp"
+#include "request.hpp"
+#include "workers.hpp"
+
+namespace uvinet {
+
+using detail::HandleTable;
+using detail::lookup;
+using detail::lookup_as;
+
+const char* status_name(Status s) noexcept {
+  switch (s) {
+    case Status::handle_created: return "handle_created";
+    case Status::resolving_name: return "resolving_name";
+    case Status::name_resolved: return "name_resolved";
+    case Status::connecting_to_server: return "connecting_to_server";
+    case Status::connected_to_server: return "connected_to_server";
+    case Status::sending_request: return "sending_request";
+    case Status::request_sent: return "request_sent";
+    case Status::receiving_response: return "receiving_response";
+    case Status::response_received: return "response_received";
+    case Status::redirect: return "redirect";
+    case Status::intermediate_response: return "intermediate_response";
+    case Status::closing_connection: return "closing_connection";
+    case Status::connection_closed: return "connection_closed";
+    case Status::headers_available: return "headers_available";
+    case Status::data_available: return "data_available";
+    case Status::read_complete: return "read_complete";
+    case Status::write_complete: return "write_complete";
+    case Status::request_complete: return "request_complete";
+    case Status::request_error: return "request_error";
+    case Status::secure_failure: return "secure_failure";
+    case Status::cookie_sent: return "cookie_sent";
+    case Status::cookie_received: return "cookie_received";
+    case Status::handle_closing: return "handle_closing";
+  }
+  return "unknown";
+}
+
+Result<void> Handle::close() const {
+  auto object = HandleTable::instance().remove(*this);
+  if (!object) return Error(errc::invalid_handle, "close of handle " + std::to_string(id()));
+  object->begin_close();
+  return {};
+}
+
+Result<HandleKind> Handle::kind() const {
+  auto object = lookup(*this);
+  if (!object) return object.error();
+  return (*object)->kind();
+}
+
+Result<Context> Handle::context() const {
+  auto object = lookup(*this);
+  if (!object) return object.error();
+  return (*object)->context();
+}
+
+Result<void> Handle::set_context(Context value) const {
+  auto object = lookup(*this);
+  if (!object) return object.error();
+  (*object)->set_context(value);
+  return {};
+}
+
+Result<void> Handle::set_status_callback(StatusCallback callback, StatusMask mask) const {
+  auto object = lookup(*this);
+  if (!object) return object.error();
+  (*object)->set_status_callback(std::move(callback), mask);
+  return {};
+}
+
+Result<void> Handle::set_option(Option option, OptionValue value) const {
+  auto object = lookup(*this);
+  if (!object) return object.error();
+  return (*object)->set_option(option, std::move(value));
+}
+
+Result<OptionValue> Handle::query_option(Option option) const {
+  auto object = lookup(*this);
+  if (!object) return object.error();
+  return (*object)->query_option(option);
+}
+
+Result<std::int64_t> Handle::query_int(Option option) const {
+  auto v = query_option(option);
+  if (!v) return v.error();
+  if (auto* n = std::get_if<std::int64_t>(&*v)) return *n;
+  return Error(errc::invalid_option_value, std::string("option ") + option_name(option) +
+                                               " is a string");
+}
+
+Result<std::string> Handle::query_string(Option option) const {
+  auto v = query_option(option);
+  if (!v) return v.error();
+  if (auto* s = std::get_if<std::string>(&*v)) return *s;
+  return Error(errc::invalid_option_value, std::string("option ") + option_name(option) +
+                                               " is an integer");
+}
+
+Result<void> Handle::post(std::function<void()> fn, CallbackModel model) const {
+  if (!fn) return Error(errc::invalid_argument, "post: no function");
+  auto object = lookup(*this);
+  if (!object) return object.error();
+  (*object)->deliver(std::move(fn), model);
+  return {};
+}
+
+// ---------------------------------------------------------------------------
+
+Result<Session> Session::open(SessionConfig config) {
+  auto loop = config.loop ? detail::Loop::attach(config.loop) : detail::Loop::acquire_default();
+  auto session =
+      std::make_shared<detail::SessionObject>(config, std::move(loop), detail::WorkerPool::acquire());
+  const Handle h = HandleTable::instance().insert(session);
+  session->notify(Status::handle_created);
+  return Session(h.id());
+}
+
+Result<Connection> Session::connect(std::string_view url, Context context) const {
+  auto session = lookup_as<detail::SessionObject>(*this, HandleKind::session);
+  if (!session) return session.error();
+  auto cracked = crack_url(url);
+  if (!cracked) return cracked.error();
+  auto module = find_module(cracked->scheme);
+  if (!module) return module.error();
+  if (cracked->port == 0) cracked->port = (*module)->default_port();
+  cracked->path.clear();
+  cracked->query.clear();
+  cracked->fragment.clear();
+  auto connection = std::make_shared<detail::ConnectionObject>(*session, context,
+                                                               std::move(*cracked), *module);
+  const Handle h = HandleTable::instance().insert(connection);
+  connection->notify(Status::handle_created);
+  return Connection(h.id());
+}
+
+Result<Request> Connection::open_request(std::string_view target, Context context) const {
+  auto connection = lookup_as<detail::ConnectionObject>(*this, HandleKind::connection);
+  if (!connection) return connection.error();
+  Url url = (*connection)->url();
+  const auto query = target.find('?');
+  url.path = std::string(target.substr(0, query));
+  if (url.path.empty()) url.path = "/";
+  if (query != std::string_view::npos) url.query = std::string(target.substr(query + 1));
+  for (char c : target) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) {
+      return Error(errc::invalid_argument, "request target contains a space or control character");
+    }
+  }
+  auto request = std::make_shared<detail::RequestObject>(*connection, context, std::move(url));
+  const Handle h = HandleTable::instance().insert(request);
+  request->notify(Status::handle_created);
+  return Request(h.id());
+}
+
+namespace {
+
+template <class T, class Convert>
+Result<T> run_operation(Handle h, OperationKind kind, std::string data, std::size_t max,
+                        const AsyncContext<T>* async, Convert convert) {
+  auto request = lookup_as<detail::RequestObject>(h, HandleKind::request);
+  if (!request) return request.error();
+  detail::RequestObject::Completion completion;
+  CallbackModel model{};
+  if (async) {
+    if (!async->callback) return Error(errc::invalid_argument, "AsyncContext without a callback");
+    completion = [callback = async->callback, convert](Result<OperationValue> r) {
+      callback(r ? Result<T>(convert(std::move(*r))) : Result<T>(std::move(r.error())));
+    };
+    model = async->model;
+  }
+  auto r = (*request)->start(kind, std::move(data), max, std::move(completion), model);
+  if (!r) return std::move(r.error());
+  return convert(std::move(*r));
+}
+
+}  // namespace
+
+Result<std::size_t> Request::send(std::string data, const AsyncContext<std::size_t>* async) const {
+  return run_operation<std::size_t>(*this, OperationKind::send, std::move(data), 0, async,
+                                    [](OperationValue v) { return v.count; });
+}
+
+Result<std::string> Request::receive(std::size_t max_bytes,
+                                     const AsyncContext<std::string>* async) const {
+  if (max_bytes == 0) return Error(errc::invalid_argument, "receive of 0 bytes");
+  return run_operation<std::string>(*this, OperationKind::receive, {}, max_bytes, async,
+                                    [](OperationValue v) { return std::move(v.data); });
+}
+
+}  // namespace uvinet

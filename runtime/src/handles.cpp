@@ -1,0 +1,222 @@
+#include "handles.hpp"
+
+#include "loop.hpp"
+#include "options_table.hpp"
+#include "workers.hpp"
+
+namespace uvinet {
+
+const char* handle_kind_name(HandleKind k) noexcept {
+  switch (k) {
+    case HandleKind::session: return "session";
+    case HandleKind::connection: return "connection";
+    case HandleKind::request: return "request";
+  }
+  return "unknown";
+}
+
+}  // namespace uvinet
+
+namespace uvinet::detail {
+
+HandleObject::HandleObject(HandleKind kind, std::shared_ptr<HandleObject> parent, Context context)
+    : kind_(kind), parent_(std::move(parent)), context_(context) {
+  if (!parent_) return;
+  session_ = parent_->session_;
+  init_runtime(parent_->loop_, parent_->workers_);
+  // C4: the status callback and its mask are inherited at creation.
+  std::lock_guard lock(parent_->mutex_);
+  status_cb_ = parent_->status_cb_;
+  status_mask_ = parent_->status_mask_;
+}
+
+void HandleObject::init_runtime(std::shared_ptr<Loop> loop, std::shared_ptr<WorkerPool> workers) {
+  loop_ = std::move(loop);
+  workers_ = std::move(workers);
+  strand_ = std::make_shared<Strand>(loop_, workers_);
+}
+
+void HandleObject::set_status_callback(StatusCallback cb, StatusMask mask) {
+  auto shared = cb ? std::make_shared<const StatusCallback>(std::move(cb)) : nullptr;
+  std::lock_guard lock(mutex_);
+  status_cb_ = std::move(shared);
+  status_mask_ = mask;
+}
+
+CallbackModel HandleObject::callback_model() const {
+  return static_cast<CallbackModel>(int_option(Option::callback_model));
+}
+
+void HandleObject::notify(Status status, StatusInfo info) {
+  std::shared_ptr<const StatusCallback> cb;
+  {
+    std::lock_guard lock(mutex_);
+    if (!status_cb_ || (status_mask_ & status_bit(status)) == 0) return;
+    cb = status_cb_;
+  }
+  auto fn = [cb, h = handle_, self = shared_from_this(), status, info = std::move(info)] {
+    (*cb)(h, self->context(), status, info);
+  };
+  strand_->push(std::move(fn), callback_model());
+}
+
+void HandleObject::deliver(std::function<void()> fn, CallbackModel model) {
+  if (model != CallbackModel::short_callback && model != CallbackModel::long_callback) {
+    model = callback_model();
+  }
+  strand_->push(std::move(fn), model);
+}
+
+const OptionValue* HandleObject::own_option(Option o) const {
+  for (const auto& [option, value] : options_) {
+    if (option == o) return &value;
+  }
+  return nullptr;
+}
+
+Result<void> HandleObject::set_option(Option o, OptionValue v) {
+  if (!option_applies(o, kind_)) {
+    return Error(errc::option_not_applicable, std::string("option ") + option_name(o) +
+                                                  " cannot be set on a " +
+                                                  handle_kind_name(kind_) + " handle");
+  }
+  if (auto ok = validate_option(o, v); !ok) return ok;
+  if (o == Option::context_value) {
+    set_context(static_cast<Context>(std::get<std::int64_t>(v)));
+    return {};
+  }
+  std::lock_guard lock(mutex_);
+  for (auto& [option, value] : options_) {
+    if (option == o) {
+      value = std::move(v);
+      return {};
+    }
+  }
+  options_.emplace_back(o, std::move(v));
+  return {};
+}
+
+Result<OptionValue> HandleObject::query_option(Option o) const {
+  if (!option_applies(o, kind_)) {
+    return Error(errc::option_not_applicable, std::string("option ") + option_name(o) +
+                                                  " does not apply to a " +
+                                                  handle_kind_name(kind_) + " handle");
+  }
+  if (o == Option::context_value) return OptionValue(static_cast<std::int64_t>(context()));
+  for (const HandleObject* h = this; h; h = h->parent_.get()) {
+    std::lock_guard lock(h->mutex_);
+    if (const OptionValue* v = h->own_option(o)) return *v;
+  }
+  return option_default(o);
+}
+
+std::int64_t HandleObject::int_option(Option o) const {
+  for (const HandleObject* h = this; h; h = h->parent_.get()) {
+    std::lock_guard lock(h->mutex_);
+    if (const OptionValue* v = h->own_option(o)) return std::get<std::int64_t>(*v);
+  }
+  return std::get<std::int64_t>(option_default(o));
+}
+
+std::string HandleObject::string_option(Option o) const {
+  for (const HandleObject* h = this; h; h = h->parent_.get()) {
+    std::lock_guard lock(h->mutex_);
+    if (const OptionValue* v = h->own_option(o)) return std::get<std::string>(*v);
+  }
+  return std::get<std::string>(option_default(o));
+}
+
+void HandleObject::begin_close() {
+  if (closing_.exchange(true)) return;
+  on_close_requested();
+}
+
+void HandleObject::mark_released() {
+  released_.store(true);
+  maybe_finish_close();
+}
+
+void HandleObject::maybe_finish_close() {
+  if (!closing_.load() || !released_.load() || !idle()) return;
+  if (closed_.exchange(true)) return;
+  on_closed();
+  // handle_closing is the strand's last callback (C5), whether or not the
+  // status callback wants it: sealing the strand drops anything later.
+  std::shared_ptr<const StatusCallback> cb;
+  {
+    std::lock_guard lock(mutex_);
+    if (status_cb_ && (status_mask_ & status_bit(Status::handle_closing))) cb = status_cb_;
+  }
+  auto self = shared_from_this();
+  strand_->push_last(
+      [cb, self] {
+        if (cb) (*cb)(self->handle_, self->context(), Status::handle_closing, StatusInfo{});
+      },
+      callback_model());
+}
+
+// ---------------------------------------------------------------------------
+
+HandleTable& HandleTable::instance() {
+  // Never destroyed: handles the application leaks must not be torn down
+  // under threads that may still use them at exit.
+  static auto* table = new HandleTable;
+  return *table;
+}
+
+Handle HandleTable::insert(const std::shared_ptr<HandleObject>& object) {
+  std::lock_guard lock(mutex_);
+  std::uint32_t index;
+  // Reuse a freed slot only when enough are free, so a stale id meets a
+  // new generation rather than the same slot right away.
+  if (free_.size() - free_head_ > 1024) {
+    index = free_[free_head_++];
+    if (free_head_ > 4096) {
+      free_.erase(free_.begin(), free_.begin() + static_cast<std::ptrdiff_t>(free_head_));
+      free_head_ = 0;
+    }
+  } else {
+    index = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  Slot& slot = slots_[index];
+  slot.object = object;
+  const Handle h((std::uint64_t{slot.generation} << 32) | (std::uint64_t{index} + 1));
+  object->handle_ = h;
+  return h;
+}
+
+std::shared_ptr<HandleObject> HandleTable::find(Handle h) const {
+  const std::uint64_t low = h.id() & 0xffffffffu;
+  if (low == 0) return nullptr;
+  const std::size_t index = low - 1;
+  const auto generation = static_cast<std::uint32_t>(h.id() >> 32);
+  std::lock_guard lock(mutex_);
+  if (index >= slots_.size() || slots_[index].generation != generation) return nullptr;
+  return slots_[index].object;
+}
+
+std::shared_ptr<HandleObject> HandleTable::remove(Handle h) {
+  const std::uint64_t low = h.id() & 0xffffffffu;
+  if (low == 0) return nullptr;
+  const std::size_t index = low - 1;
+  const auto generation = static_cast<std::uint32_t>(h.id() >> 32);
+  std::lock_guard lock(mutex_);
+  if (index >= slots_.size()) return nullptr;
+  Slot& slot = slots_[index];
+  if (slot.generation != generation || !slot.object) return nullptr;
+  auto object = std::move(slot.object);
+  slot.generation = slot.generation == UINT32_MAX ? 1 : slot.generation + 1;
+  free_.push_back(static_cast<std::uint32_t>(index));
+  return object;
+}
+
+Result<std::shared_ptr<HandleObject>> lookup(Handle h) {
+  auto object = HandleTable::instance().find(h);
+  if (!object) {
+    return Error(errc::invalid_handle, "handle " + std::to_string(h.id()));
+  }
+  return object;
+}
+
+}  // namespace uvinet::detail

@@ -1,0 +1,130 @@
+// The handle table and the object every handle names (C4, C10-C13).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "strand.hpp"
+#include "uvinet/handle.hpp"
+
+namespace uvinet::detail {
+
+class Loop;
+class WorkerPool;
+class SessionObject;
+
+/// What every handle is: kind, place in the tree, context value, status
+/// callback, options, and the strand its callbacks run on.
+class HandleObject : public std::enable_shared_from_this<HandleObject> {
+ public:
+  HandleObject(HandleKind kind, std::shared_ptr<HandleObject> parent, Context context);
+  virtual ~HandleObject() = default;
+
+  HandleKind kind() const noexcept { return kind_; }
+  Handle handle() const noexcept { return handle_; }
+  const std::shared_ptr<HandleObject>& parent() const noexcept { return parent_; }
+  SessionObject& session() const noexcept { return *session_; }
+  const std::shared_ptr<Loop>& loop() const noexcept { return loop_; }
+  const std::shared_ptr<WorkerPool>& workers() const noexcept { return workers_; }
+  Context context() const noexcept { return context_.load(); }
+  void set_context(Context c) noexcept { context_.store(c); }
+  bool closing() const noexcept { return closing_.load(); }
+
+  void set_status_callback(StatusCallback cb, StatusMask mask);
+  /// Queues a status notification on this handle's strand, if its mask wants it.
+  void notify(Status status, StatusInfo info = {});
+  /// Queues an application callback on this handle's strand.
+  void deliver(std::function<void()> fn, CallbackModel model = {});
+  /// The session's callback model (C6).
+  CallbackModel callback_model() const;
+
+  Result<void> set_option(Option o, OptionValue v);
+  Result<OptionValue> query_option(Option o) const;
+  /// The option's value for the runtime's own use: inherited, defaulted, no
+  /// applicability check.
+  std::int64_t int_option(Option o) const;
+  std::string string_option(Option o) const;
+
+  /// Called once, by close(), after the handle left the table.
+  void begin_close();
+
+ protected:
+  void set_session(SessionObject* s) noexcept { session_ = s; }
+  /// Runs when close begins; the handle finishes closing once
+  /// finish_close() is called and no operation is pending. The default has
+  /// nothing to release.
+  virtual void on_close_requested() { mark_released(); }
+  void mark_released();
+  /// Queues handle_closing once closing, released and idle. Idempotent.
+  void maybe_finish_close();
+  virtual bool idle() const { return true; }
+  virtual void on_closed() {}
+
+ private:
+  friend class HandleTable;
+  const OptionValue* own_option(Option o) const;  // caller holds mutex_
+
+  const HandleKind kind_;
+  Handle handle_;
+  const std::shared_ptr<HandleObject> parent_;  // keeps the parent's resources (C13)
+  SessionObject* session_ = nullptr;            // kept alive through parent_
+  std::shared_ptr<Loop> loop_;
+  std::shared_ptr<WorkerPool> workers_;
+  std::shared_ptr<Strand> strand_;
+  std::atomic<Context> context_;
+  std::atomic<bool> closing_{false};
+  std::atomic<bool> released_{false};
+  std::atomic<bool> closed_{false};
+
+  mutable std::mutex mutex_;
+  std::shared_ptr<const StatusCallback> status_cb_;  // guarded by mutex_
+  StatusMask status_mask_ = 0;                       // guarded by mutex_
+  std::vector<std::pair<Option, OptionValue>> options_;  // guarded by mutex_
+
+ protected:
+  /// Sets up loop, workers and strand; for sessions, which have no parent.
+  void init_runtime(std::shared_ptr<Loop> loop, std::shared_ptr<WorkerPool> workers);
+};
+
+/// Generation-checked ids: index in the low 32 bits (plus one, so 0 is never
+/// valid), generation in the high 32 bits, bumped each time a slot is freed.
+class HandleTable {
+ public:
+  static HandleTable& instance();
+
+  Handle insert(const std::shared_ptr<HandleObject>& object);
+  std::shared_ptr<HandleObject> find(Handle h) const;
+  /// Takes the object out; the first caller gets it, later ones get nullptr.
+  std::shared_ptr<HandleObject> remove(Handle h);
+
+ private:
+  struct Slot {
+    std::uint32_t generation = 1;
+    std::shared_ptr<HandleObject> object;
+  };
+  mutable std::mutex mutex_;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_;  // used as a FIFO ring to delay reuse
+  std::size_t free_head_ = 0;
+};
+
+/// Finds `h` and checks it is of `kind`.
+Result<std::shared_ptr<HandleObject>> lookup(Handle h);
+template <class T>
+Result<std::shared_ptr<T>> lookup_as(Handle h, HandleKind kind) {
+  auto object = lookup(h);
+  if (!object) return object.error();
+  if ((*object)->kind() != kind) {
+    return Error(errc::wrong_handle_kind, std::string("expected a ") + handle_kind_name(kind) +
+                                              " handle, got a " +
+                                              handle_kind_name((*object)->kind()));
+  }
+  return std::static_pointer_cast<T>(*object);
+}
+
+}  // namespace uvinet::detail

@@ -1,0 +1,146 @@
+#include "loop.hpp"
+
+#include <atomic>
+#include <cassert>
+#include <future>
+
+namespace uvinet::detail {
+
+// The state the loop thread works on. It outlives the Loop object when the
+// last reference is dropped on the loop thread itself: the thread then
+// detaches and frees the core on its way out.
+struct Loop::Core {
+  uv_loop_t own_loop{};
+  uv_loop_t* loop = nullptr;
+  uv_async_t wakeup{};
+  std::mutex mutex;
+  std::vector<Task> queue;  // guarded by mutex
+  bool stopped = false;     // guarded by mutex
+  std::atomic<std::thread::id> thread_id{};
+  std::shared_ptr<Core> self_while_closing;  // keeps an attached core alive until uv_close ends
+
+  void drain() {
+    std::vector<Task> batch;
+    {
+      std::lock_guard lock(mutex);
+      batch.swap(queue);
+    }
+    for (auto& task : batch) task();
+  }
+
+  // Runs on the loop thread: drains what is left, then closes the wakeup
+  // handle so uv_run can return (own loop) or the application's loop forgets us.
+  void stop_on_loop() {
+    drain();
+    {
+      std::lock_guard lock(mutex);
+      stopped = true;
+      queue.clear();
+    }
+    uv_close(reinterpret_cast<uv_handle_t*>(&wakeup), [](uv_handle_t* h) {
+      auto* core = static_cast<Core*>(h->data);
+      core->self_while_closing.reset();  // may free the core (attached loops)
+    });
+  }
+};
+
+namespace {
+
+std::mutex default_mutex;
+std::weak_ptr<Loop> default_loop;  // guarded by default_mutex
+
+void on_wakeup(uv_async_t* async) {
+  auto* core = static_cast<Loop::Core*>(async->data);
+  core->drain();
+}
+
+}  // namespace
+
+Loop::Loop(std::shared_ptr<Core> core) : core_(std::move(core)) {}
+
+std::shared_ptr<Loop> Loop::acquire_default() {
+  std::lock_guard lock(default_mutex);
+  if (auto loop = default_loop.lock()) return loop;
+
+  auto core = std::make_shared<Core>();
+  uv_loop_init(&core->own_loop);
+  core->loop = &core->own_loop;
+  core->wakeup.data = core.get();
+  uv_async_init(core->loop, &core->wakeup, on_wakeup);
+  auto loop = std::shared_ptr<Loop>(new Loop(core));
+  std::promise<void> started;
+  auto started_future = started.get_future();
+  loop->thread_ = std::thread([core, &started] {
+    core->thread_id = std::this_thread::get_id();
+    started.set_value();
+    uv_run(core->loop, UV_RUN_DEFAULT);
+    // Close whatever a module leaked so uv_loop_close succeeds; nothing else
+    // can run on this loop any more.
+    uv_walk(
+        core->loop,
+        [](uv_handle_t* h, void*) {
+          if (!uv_is_closing(h)) uv_close(h, nullptr);
+        },
+        nullptr);
+    uv_run(core->loop, UV_RUN_DEFAULT);
+    uv_loop_close(core->loop);
+  });
+  started_future.wait();
+  default_loop = loop;
+  return loop;
+}
+
+std::shared_ptr<Loop> Loop::attach(uv_loop_t* app_loop) {
+  auto core = std::make_shared<Core>();
+  core->loop = app_loop;
+  core->wakeup.data = core.get();
+  core->thread_id = std::this_thread::get_id();
+  uv_async_init(app_loop, &core->wakeup, on_wakeup);
+  return std::shared_ptr<Loop>(new Loop(core));
+}
+
+Loop::~Loop() {
+  if (!thread_.joinable()) {
+    // Attached: the application's loop closes our wakeup handle; the core
+    // frees itself in the close callback.
+    core_->self_while_closing = core_;
+    auto core = core_.get();
+    if (on_loop_thread()) {
+      core->stop_on_loop();
+    } else {
+      std::lock_guard lock(core->mutex);
+      core->queue.push_back([core] { core->stop_on_loop(); });
+      uv_async_send(&core->wakeup);
+    }
+    return;
+  }
+  {
+    std::lock_guard lock(core_->mutex);
+    auto core = core_.get();
+    core_->queue.push_back([core] { core->stop_on_loop(); });
+    uv_async_send(&core_->wakeup);
+  }
+  if (on_loop_thread()) {
+    thread_.detach();  // the thread owns a reference to the core and ends by itself
+  } else {
+    thread_.join();
+  }
+}
+
+bool Loop::post(Task task) {
+  std::lock_guard lock(core_->mutex);
+  if (core_->stopped) return false;
+  const bool was_empty = core_->queue.empty();
+  core_->queue.push_back(std::move(task));
+  // One wakeup per batch: the drain takes everything queued so far.
+  if (was_empty) uv_async_send(&core_->wakeup);
+  return true;
+}
+
+bool Loop::on_loop_thread() const noexcept {
+  return core_->thread_id.load() == std::this_thread::get_id();
+}
+
+uv_loop_t* Loop::uv() const noexcept { return core_->loop; }
+
+}  // namespace uvinet::detail

@@ -1,0 +1,48 @@
+// One operation in flight, as the module sees it (uvinet::Operation) and as
+// the runtime tracks it.
+#pragma once
+
+#include <atomic>
+#include <future>
+
+#include "request.hpp"
+
+namespace uvinet::detail {
+
+class OperationImpl final : public Operation, public std::enable_shared_from_this<OperationImpl> {
+ public:
+  enum Phase : int { starting, pending, inline_done };
+
+  OperationImpl(std::shared_ptr<RequestObject> owner, OperationKind kind, std::string data,
+                std::size_t max_bytes, std::uint8_t sides)
+      : owner_(std::move(owner)),
+        kind_(kind),
+        data_(std::move(data)),
+        max_bytes_(max_bytes),
+        sides_(sides) {}
+
+  OperationKind kind() const override { return kind_; }
+  std::string& data() override { return data_; }
+  std::size_t max_bytes() const override { return max_bytes_; }
+  void complete(Result<OperationValue> result) override {
+    owner_->complete(*this, std::move(result));
+  }
+  bool completed() const override { return done_.load(); }
+
+  // Runtime side.
+  std::shared_ptr<RequestObject> owner_;
+  const OperationKind kind_;
+  std::string data_;
+  const std::size_t max_bytes_;
+  const std::uint8_t sides_;
+  RequestObject::Completion completion_;  // empty: synchronous
+  CallbackModel model_{};
+  std::promise<Result<OperationValue>> sync_result_;
+  std::atomic<bool> done_{false};
+  std::atomic<int> phase_{pending};
+  Result<OperationValue> inline_result_ = Error(errc::io_pending);
+  bool holds_slot_ = false;       // loop thread after admission
+  std::unique_ptr<Timer> timer_;  // loop thread
+};
+
+}  // namespace uvinet::detail

@@ -1,0 +1,90 @@
+#include "options_table.hpp"
+
+#include <string>
+
+namespace uvinet {
+
+const char* option_name(Option o) noexcept {
+  switch (o) {
+    case Option::context_value: return "context_value";
+    case Option::user_agent: return "user_agent";
+    case Option::callback_model: return "callback_model";
+    case Option::resolve_timeout_ms: return "resolve_timeout_ms";
+    case Option::connect_timeout_ms: return "connect_timeout_ms";
+    case Option::send_timeout_ms: return "send_timeout_ms";
+    case Option::receive_timeout_ms: return "receive_timeout_ms";
+    case Option::transfer_timeout_ms: return "transfer_timeout_ms";
+    case Option::max_operations: return "max_operations";
+    case Option::max_connections_per_server: return "max_connections_per_server";
+    case Option::limit_policy: return "limit_policy";
+  }
+  return "unknown option";
+}
+
+}  // namespace uvinet
+
+namespace uvinet::detail {
+namespace {
+
+constexpr unsigned kSession = 1u << static_cast<unsigned>(HandleKind::session);
+constexpr unsigned kConnection = 1u << static_cast<unsigned>(HandleKind::connection);
+constexpr unsigned kRequest = 1u << static_cast<unsigned>(HandleKind::request);
+constexpr unsigned kTree = kSession | kConnection | kRequest;
+
+struct OptionSpec {
+  unsigned kinds;
+  bool is_string;
+  std::int64_t min;
+  std::int64_t max;
+  std::int64_t default_int;
+};
+
+OptionSpec spec(Option o) {
+  constexpr std::int64_t kDay = 24LL * 3600 * 1000;
+  switch (o) {
+    case Option::context_value: return {kTree, false, INT64_MIN, INT64_MAX, 0};
+    case Option::user_agent: return {kTree, true, 0, 0, 0};
+    case Option::callback_model: return {kSession, false, 1, 2, 1};
+    case Option::resolve_timeout_ms: return {kTree, false, 0, kDay, 30000};
+    case Option::connect_timeout_ms: return {kTree, false, 0, kDay, 30000};
+    case Option::send_timeout_ms: return {kTree, false, 0, kDay, 0};
+    case Option::receive_timeout_ms: return {kTree, false, 0, kDay, 0};
+    case Option::transfer_timeout_ms: return {kTree, false, 0, kDay, 0};
+    case Option::max_operations: return {kSession, false, 1, 1 << 24, 4096};
+    case Option::max_connections_per_server: return {kSession, false, 1, 1 << 20, 6};
+    case Option::limit_policy: return {kSession, false, 0, 1, 0};
+  }
+  return {0, false, 0, 0, 0};
+}
+
+}  // namespace
+
+bool option_applies(Option o, HandleKind kind) noexcept {
+  return (spec(o).kinds & (1u << static_cast<unsigned>(kind))) != 0;
+}
+
+OptionValue option_default(Option o) {
+  if (o == Option::user_agent) return std::string("uvinet/0.1");
+  return spec(o).default_int;
+}
+
+Result<void> validate_option(Option o, const OptionValue& v) {
+  const OptionSpec s = spec(o);
+  const std::string name = option_name(o);
+  if (s.kinds == 0) return Error(errc::invalid_argument, "unknown option " + std::to_string(int(o)));
+  if (s.is_string != std::holds_alternative<std::string>(v)) {
+    return Error(errc::invalid_option_value,
+                 "option " + name + " takes " + (s.is_string ? "a string" : "an integer"));
+  }
+  if (s.is_string) return {};
+  const auto n = std::get<std::int64_t>(v);
+  if (n < s.min || n > s.max) {
+    return Error(errc::invalid_option_value, "option " + name + " must be between " +
+                                                 std::to_string(s.min) + " and " +
+                                                 std::to_string(s.max) + ", not " +
+                                                 std::to_string(n));
+  }
+  return {};
+}
+
+}  // namespace uvinet::detail

@@ -1,0 +1,252 @@
+#include "request.hpp"
+
+#include "loop.hpp"
+#include "operation.hpp"
+#include "request_env.hpp"
+
+namespace uvinet::detail {
+namespace {
+
+constexpr std::uint8_t kSendSide = 1;
+constexpr std::uint8_t kReceiveSide = 2;
+
+const char* kind_name(OperationKind kind) {
+  return kind == OperationKind::send ? "send" : "receive";
+}
+
+}  // namespace
+
+RequestObject::RequestObject(std::shared_ptr<ConnectionObject> connection, Context context,
+                             Url url)
+    : HandleObject(HandleKind::request, connection, context),
+      url_(std::move(url)),
+      module_(connection->module()) {}
+
+RequestObject::~RequestObject() = default;
+
+std::uint8_t RequestObject::sides_of(OperationKind kind) const {
+  if (!module_->duplex()) return kSendSide | kReceiveSide;
+  return kind == OperationKind::send ? kSendSide : kReceiveSide;
+}
+
+Result<OperationValue> RequestObject::start(OperationKind kind, std::string data,
+                                            std::size_t max_bytes, Completion completion,
+                                            CallbackModel model) {
+  const bool sync = !completion;
+  const std::string where = std::string(kind_name(kind)) + " on " + url_.scheme + " request " +
+                            std::to_string(handle().id());
+  if (sync && loop()->on_loop_thread()) return Error(errc::sync_call_on_loop_thread, where);
+  if (closing()) return Error(errc::invalid_handle, where);
+
+  // C15: one operation per side at a time.
+  const std::uint8_t sides = sides_of(kind);
+  std::uint8_t busy = busy_sides_.load();
+  do {
+    if (busy & sides) return Error(errc::busy, where);
+  } while (!busy_sides_.compare_exchange_weak(busy, busy | sides));
+
+  auto op = std::make_shared<OperationImpl>(
+      std::static_pointer_cast<RequestObject>(shared_from_this()), kind, std::move(data),
+      max_bytes, sides);
+  op->completion_ = std::move(completion);
+  op->model_ = model;
+  pending_.fetch_add(1);
+  {
+    std::lock_guard lock(ops_mutex_);
+    ops_.push_back(op);
+  }
+
+  // C7: the session's bound on operations in flight.
+  Gate& gate = session().operations();
+  const auto limit = int_option(Option::max_operations);
+  const auto policy = static_cast<LimitPolicy>(int_option(Option::limit_policy));
+  if (policy == LimitPolicy::queue) {
+    if (!gate.acquire_or_wait(limit, [op] { op->owner_->admit(op); })) {
+      return wait_or_pending(op, sync);
+    }
+  } else if (!gate.try_acquire(limit)) {
+    // Nothing started: undo, and say why at once.
+    op->done_ = true;
+    {
+      std::lock_guard lock(ops_mutex_);
+      std::erase(ops_, op);
+    }
+    busy_sides_.fetch_and(static_cast<std::uint8_t>(~sides));
+    pending_.fetch_sub(1);
+    maybe_finish_close();
+    return Error(errc::too_many_operations,
+                 where + ": " + std::to_string(limit) + " operations already in flight");
+  }
+
+  if (!sync && loop()->on_loop_thread()) {
+    // Started from a short callback: run it here, so a module that can finish
+    // at once lets the call return the final result (C1), with no callback.
+    op->holds_slot_ = true;
+    op->phase_ = OperationImpl::starting;
+    begin(op);
+    int expected = OperationImpl::starting;
+    if (op->phase_.compare_exchange_strong(expected, OperationImpl::pending)) {
+      return Error(errc::io_pending);
+    }
+    return std::move(op->inline_result_);
+  }
+  admit(op);
+  return wait_or_pending(op, sync);
+}
+
+Result<OperationValue> RequestObject::wait_or_pending(const std::shared_ptr<OperationImpl>& op,
+                                                      bool sync) {
+  if (!sync) return Error(errc::io_pending);
+  return op->sync_result_.get_future().get();
+}
+
+void RequestObject::admit(const std::shared_ptr<OperationImpl>& op) {
+  const bool posted = loop()->post([op] {
+    op->holds_slot_ = true;
+    op->owner_->begin(op);
+  });
+  if (!posted) {
+    // The loop has stopped: only at process teardown.
+    session().operations().release();
+  }
+}
+
+void RequestObject::begin(const std::shared_ptr<OperationImpl>& op) {
+  if (op->done_) {
+    // Cancelled while it waited for its slot.
+    if (op->holds_slot_) session().operations().release();
+    op->holds_slot_ = false;
+    return;
+  }
+  if (closing()) {
+    complete(*op, Error(errc::cancelled, "request " + std::to_string(handle().id()) + " closed"));
+    return;
+  }
+  if (transfer_expired_) {
+    complete(*op, Error(errc::transfer_timeout, "request to " + url_.host));
+    return;
+  }
+  if (!protocol_) {
+    env_ = std::make_unique<RequestEnvImpl>(*this);
+    protocol_ = module_->open_request(*env_);
+    if (!protocol_) {
+      complete(*op, Error(errc::operation_not_supported, url_.scheme + " module made no request"));
+      return;
+    }
+  }
+  start_timers(op);
+  protocol_->start(op);
+}
+
+void RequestObject::start_timers(const std::shared_ptr<OperationImpl>& op) {
+  const Option which = op->kind_ == OperationKind::send ? Option::send_timeout_ms
+                                                        : Option::receive_timeout_ms;
+  if (const auto ms = int_option(which); ms > 0) {
+    op->timer_ = make_loop_timer(loop()->uv());
+    const errc code = op->kind_ == OperationKind::send ? errc::send_timeout : errc::receive_timeout;
+    OperationImpl* raw = op.get();
+    op->timer_->start(static_cast<std::uint64_t>(ms), [this, raw, code, ms] {
+      cancel(*raw, Error(code, std::string(kind_name(raw->kind_)) + " to " + url_.host +
+                                   " after " + std::to_string(ms) + " ms"));
+    });
+  }
+  if (!transfer_timer_) {
+    if (const auto ms = int_option(Option::transfer_timeout_ms); ms > 0) {
+      transfer_timer_ = make_loop_timer(loop()->uv());
+      transfer_timer_->start(static_cast<std::uint64_t>(ms), [this, ms] {
+        transfer_expired_ = true;
+        std::vector<std::shared_ptr<OperationImpl>> ops;
+        {
+          std::lock_guard lock(ops_mutex_);
+          ops = ops_;
+        }
+        for (auto& op : ops) {
+          cancel(*op, Error(errc::transfer_timeout, "transfer with " + url_.host + " after " +
+                                                        std::to_string(ms) + " ms"));
+        }
+      });
+    }
+  }
+}
+
+void RequestObject::cancel(OperationImpl& op, const Error& why) {
+  auto keep = op.shared_from_this();
+  if (op.done_) return;
+  // Only an operation the module has started is the module's to stop.
+  if (protocol_ && op.holds_slot_) protocol_->cancel(op, why);
+  complete(op, why);  // does nothing if the module completed it meanwhile
+}
+
+void RequestObject::complete(OperationImpl& op, Result<OperationValue> result) {
+  auto keep = op.shared_from_this();
+  if (op.done_.exchange(true)) return;  // exactly once
+  op.timer_.reset();
+  if (op.holds_slot_) {
+    op.holds_slot_ = false;
+    session().operations().release();
+  }
+  {
+    std::lock_guard lock(ops_mutex_);
+    std::erase(ops_, keep);
+  }
+  // Free the sides before the callback runs, so the callback may start the
+  // next operation (C14).
+  busy_sides_.fetch_and(static_cast<std::uint8_t>(~op.sides_));
+
+  if (op.phase_.load() == OperationImpl::starting) {
+    // Completed inside the initiating call: start() returns it; no callback.
+    op.inline_result_ = std::move(result);
+    op.phase_ = OperationImpl::inline_done;
+  } else {
+    StatusInfo info;
+    if (result) {
+      info.number = op.kind_ == OperationKind::send ? result->count : result->data.size();
+    } else {
+      info.error = result.error();
+      notify(Status::request_error, info);
+    }
+    notify(Status::request_complete, std::move(info));
+    if (op.completion_) {
+      deliver([completion = std::move(op.completion_), result = std::move(result)]() mutable {
+        completion(std::move(result));
+      }, op.model_);
+    } else {
+      op.sync_result_.set_value(std::move(result));
+    }
+  }
+  pending_.fetch_sub(1);
+  maybe_finish_close();
+}
+
+void RequestObject::on_close_requested() {
+  auto self = std::static_pointer_cast<RequestObject>(shared_from_this());
+  if (!loop()->post([self] { self->close_on_loop(); })) mark_released();
+}
+
+void RequestObject::close_on_loop() {
+  std::vector<std::shared_ptr<OperationImpl>> ops;
+  {
+    std::lock_guard lock(ops_mutex_);
+    ops = ops_;
+  }
+  const Error why(errc::cancelled, "request " + std::to_string(handle().id()) + " closed");
+  for (auto& op : ops) cancel(*op, why);
+  transfer_timer_.reset();
+  if (!protocol_) {
+    mark_released();
+    return;
+  }
+  auto self = std::static_pointer_cast<RequestObject>(shared_from_this());
+  protocol_->close([self] {
+    // Not inside the module's own close(): destroy it on a later pass.
+    self->loop()->post([self] {
+      self->protocol_.reset();
+      self->env_.reset();
+      self->mark_released();
+    });
+  });
+}
+
+void RequestObject::on_closed() {}
+
+}  // namespace uvinet::detail

@@ -1,0 +1,69 @@
+// The request handle object: runs a module's operations under the
+// asynchronous contract. Where each rule lives:
+//   C1/C2  start(): synchronous, at once, or pending; never a callback inside
+//          the initiating call (at-once results are returned, not called back)
+//   C7     start(): the session's operation gate, fail-fast or queued
+//   C13    on_close_requested(): cancel, then complete exactly once
+//   C15    start(): the busy sides of the request
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "session.hpp"
+
+namespace uvinet::detail {
+
+class OperationImpl;
+class RequestEnvImpl;
+
+class RequestObject final : public HandleObject {
+ public:
+  using Completion = std::function<void(Result<OperationValue>)>;
+
+  RequestObject(std::shared_ptr<ConnectionObject> connection, Context context, Url url);
+  ~RequestObject() override;
+
+  const Url& url() const noexcept { return url_; }
+  ConnectionObject& connection() const noexcept {
+    return static_cast<ConnectionObject&>(*parent());
+  }
+
+  /// Starts an operation. `completion` empty means synchronous (C1).
+  Result<OperationValue> start(OperationKind kind, std::string data, std::size_t max_bytes,
+                               Completion completion, CallbackModel model);
+
+  /// Completes `op` exactly once (loop thread).
+  void complete(OperationImpl& op, Result<OperationValue> result);
+
+ private:
+  friend class OperationImpl;
+  void admit(const std::shared_ptr<OperationImpl>& op);  // any thread: has its slot
+  void begin(const std::shared_ptr<OperationImpl>& op);  // loop thread
+  void cancel(OperationImpl& op, const Error& why);      // loop thread
+  void start_timers(const std::shared_ptr<OperationImpl>& op);
+  void on_close_requested() override;
+  void close_on_loop();
+  bool idle() const override { return pending_.load() == 0; }
+  void on_closed() override;
+  std::uint8_t sides_of(OperationKind kind) const;
+  Result<OperationValue> wait_or_pending(const std::shared_ptr<OperationImpl>& op, bool sync);
+
+  const Url url_;
+  const std::shared_ptr<Module> module_;
+  std::atomic<std::uint8_t> busy_sides_{0};
+  std::atomic<int> pending_{0};  // operations started and not yet completed
+
+  std::mutex ops_mutex_;
+  std::vector<std::shared_ptr<OperationImpl>> ops_;  // guarded by ops_mutex_
+
+  // Loop thread only.
+  std::unique_ptr<RequestEnvImpl> env_;
+  std::unique_ptr<ProtocolRequest> protocol_;
+  std::unique_ptr<Timer> transfer_timer_;
+  bool transfer_expired_ = false;
+};
+
+}  // namespace uvinet::detail

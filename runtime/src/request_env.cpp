@@ -1,0 +1,137 @@
+#include "request_env.hpp"
+
+#include <algorithm>
+
+#include "loop.hpp"
+
+namespace uvinet::detail {
+namespace {
+
+class LoopTimer final : public Timer {
+ public:
+  explicit LoopTimer(uv_loop_t* loop) : timer_(new uv_timer_t) {
+    uv_timer_init(loop, timer_);
+    timer_->data = this;
+  }
+  ~LoopTimer() override {
+    uv_close(reinterpret_cast<uv_handle_t*>(timer_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  }
+  void start(std::uint64_t ms, std::function<void()> fn) override {
+    fn_ = std::move(fn);
+    uv_timer_start(
+        timer_,
+        [](uv_timer_t* t) {
+          // The handler may destroy this timer: run a copy.
+          auto fn = static_cast<LoopTimer*>(t->data)->fn_;
+          fn();
+        },
+        ms, 0);
+  }
+  void stop() override { uv_timer_stop(timer_); }
+
+ private:
+  uv_timer_t* timer_;
+  std::function<void()> fn_;
+};
+
+/// A stream that holds a connection slot (C7) until it is destroyed.
+class SlotStream final : public Stream {
+ public:
+  SlotStream(std::unique_ptr<Stream> inner, std::shared_ptr<ServerGates::Slot> slot)
+      : inner_(std::move(inner)), slot_(std::move(slot)) {}
+  void read_start(ReadCallback cb) override { inner_->read_start(std::move(cb)); }
+  void read_stop() override { inner_->read_stop(); }
+  void write(std::string data, DoneCallback done) override {
+    inner_->write(std::move(data), std::move(done));
+  }
+  void shutdown(DoneCallback done) override { inner_->shutdown(std::move(done)); }
+  void close(std::function<void()> closed) override {
+    inner_->close(std::move(closed));
+    slot_.reset();
+  }
+  const std::string& peer_name() const override { return inner_->peer_name(); }
+
+ private:
+  std::unique_ptr<Stream> inner_;
+  std::shared_ptr<ServerGates::Slot> slot_;
+};
+
+}  // namespace
+
+std::unique_ptr<Timer> make_loop_timer(uv_loop_t* loop) { return std::make_unique<LoopTimer>(loop); }
+
+RequestEnvImpl::RequestEnvImpl(RequestObject& request) : request_(request) {}
+
+RequestEnvImpl::~RequestEnvImpl() {
+  *alive_ = false;
+  for (auto& c : connectors_) c->cancel();
+}
+
+void RequestEnvImpl::notify(Status status, StatusInfo info) {
+  request_.notify(status, std::move(info));
+}
+
+std::unique_ptr<Timer> RequestEnvImpl::make_timer() {
+  return make_loop_timer(request_.loop()->uv());
+}
+
+void RequestEnvImpl::connect(std::string host, std::uint16_t port, ConnectCallback done) {
+  SessionObject& session = request_.session();
+  const std::string server = host_port(host, port);
+  const auto limit = request_.int_option(Option::max_connections_per_server);
+  const auto policy = static_cast<LimitPolicy>(request_.int_option(Option::limit_policy));
+  auto loop = request_.loop();
+  std::unique_ptr<ServerGates::Slot> slot;
+  if (policy == LimitPolicy::queue) {
+    slot = session.servers().acquire_or_wait(
+        server, limit,
+        [this, alive = alive_, loop, host, port, done](ServerGates::SlotPtr granted) {
+          std::shared_ptr<ServerGates::Slot> shared(std::move(granted));
+          loop->post([this, alive, host, port, done, shared] {
+            if (*alive) connect_with_slot(host, port, shared, done);
+          });
+        });
+    if (!slot) return;  // queued
+  } else {
+    slot = session.servers().try_acquire(server, limit);
+    if (!slot) {
+      // Report on a later loop pass: the module called us and may not expect
+      // its callback inside the call.
+      loop->post([alive = alive_, done, server, limit] {
+        if (*alive) {
+          done(Error(errc::too_many_connections, "connect to " + server + ": " +
+                                                     std::to_string(limit) +
+                                                     " connections already open"));
+        }
+      });
+      return;
+    }
+  }
+  connect_with_slot(std::move(host), port, std::move(slot), std::move(done));
+}
+
+void RequestEnvImpl::connect_with_slot(std::string host, std::uint16_t port,
+                                       std::shared_ptr<ServerGates::Slot> slot,
+                                       ConnectCallback done) {
+  ConnectOptions options;
+  options.resolve_timeout_ms =
+      static_cast<std::uint64_t>(request_.int_option(Option::resolve_timeout_ms));
+  options.connect_timeout_ms =
+      static_cast<std::uint64_t>(request_.int_option(Option::connect_timeout_ms));
+  auto notify = [this, alive = alive_](Status s, StatusInfo info) {
+    if (*alive) request_.notify(s, std::move(info));
+  };
+  auto on_done = [this, alive = alive_, slot, done](Result<std::unique_ptr<Stream>> r) {
+    if (!*alive) return;
+    if (!r) {
+      done(r.error());
+      return;
+    }
+    done(std::unique_ptr<Stream>(std::make_unique<SlotStream>(std::move(*r), slot)));
+  };
+  connectors_.push_back(Connector::start(request_.loop()->uv(), std::move(host), port, options,
+                                         std::move(notify), std::move(on_done)));
+}
+
+}  // namespace uvinet::detail

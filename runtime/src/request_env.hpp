@@ -1,0 +1,37 @@
+// The runtime services a module gets for one request (uvinet::RequestEnv).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "request.hpp"
+#include "tcp.hpp"
+
+namespace uvinet::detail {
+
+/// A uv_timer_t owned by a module; loop thread only.
+std::unique_ptr<Timer> make_loop_timer(uv_loop_t* loop);
+
+class RequestEnvImpl final : public RequestEnv {
+ public:
+  explicit RequestEnvImpl(RequestObject& request);
+  ~RequestEnvImpl() override;
+
+  Handle handle() const override { return request_.handle(); }
+  const Url& url() const override { return request_.url(); }
+  void notify(Status status, StatusInfo info) override;
+  void connect(std::string host, std::uint16_t port, ConnectCallback done) override;
+  std::unique_ptr<Timer> make_timer() override;
+  Result<OptionValue> option(Option o) const override { return request_.query_option(o); }
+
+ private:
+  void connect_with_slot(std::string host, std::uint16_t port,
+                         std::shared_ptr<ServerGates::Slot> slot, ConnectCallback done);
+
+  RequestObject& request_;
+  // False once the module is gone: late callbacks must not reach it.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::vector<std::shared_ptr<Connector>> connectors_;
+};
+
+}  // namespace uvinet::detail

@@ -1,0 +1,176 @@
+#include <cstring>
+
+#include "tcp.hpp"
+
+namespace uvinet::detail {
+namespace {
+
+// libuv calls alloc, reads, then calls read_cb at once, so one buffer per
+// loop thread serves every socket: an idle connection holds no read buffer.
+constexpr std::size_t kReadBuffer = 64 * 1024;
+thread_local char read_buffer[kReadBuffer];
+
+struct WriteRequest {
+  uv_write_t req{};
+  std::string data;
+  Stream::DoneCallback done;
+  std::shared_ptr<bool> alive;
+  std::string peer;
+};
+
+struct ShutdownRequest {
+  uv_shutdown_t req{};
+  Stream::DoneCallback done;
+  std::shared_ptr<bool> alive;
+  std::string peer;
+};
+
+class TcpStream final : public Stream {
+ public:
+  TcpStream(uv_tcp_t* tcp, std::string peer) : tcp_(tcp), peer_(std::move(peer)) {
+    tcp_->data = this;
+  }
+  ~TcpStream() override { close(); }
+
+  void read_start(ReadCallback on_read) override {
+    if (!tcp_) return;
+    on_read_ = std::move(on_read);
+    const int rc = uv_read_start(
+        reinterpret_cast<uv_stream_t*>(tcp_),
+        [](uv_handle_t*, size_t, uv_buf_t* buf) { *buf = uv_buf_init(read_buffer, kReadBuffer); },
+        [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+          static_cast<TcpStream*>(s->data)->on_read(n, buf);
+        });
+    if (rc != 0) fail_read(rc);
+  }
+
+  void read_stop() override {
+    if (tcp_) uv_read_stop(reinterpret_cast<uv_stream_t*>(tcp_));
+    on_read_ = nullptr;
+  }
+
+  void write(std::string data, DoneCallback done) override {
+    if (!tcp_) {
+      done(Error(errc::connection_closed, "write to " + peer_));
+      return;
+    }
+    auto* w = new WriteRequest{{}, std::move(data), std::move(done), alive_, peer_};
+    uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+    const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(tcp_), &buf, 1,
+                            [](uv_write_t* req, int status) {
+                              std::unique_ptr<WriteRequest> w(reinterpret_cast<WriteRequest*>(req));
+                              if (!*w->alive || !w->done) return;
+                              w->done(status == 0 ? Error()
+                                                  : uv_error(status, errc::io_error,
+                                                             "write to " + w->peer));
+                            });
+    if (rc != 0) {
+      std::unique_ptr<WriteRequest> owned(w);
+      owned->done(uv_error(rc, errc::io_error, "write to " + peer_));
+    }
+  }
+
+  void shutdown(DoneCallback done) override {
+    if (!tcp_) {
+      done(Error(errc::connection_closed, "shutdown of " + peer_));
+      return;
+    }
+    auto* s = new ShutdownRequest{{}, std::move(done), alive_, peer_};
+    const int rc = uv_shutdown(&s->req, reinterpret_cast<uv_stream_t*>(tcp_),
+                               [](uv_shutdown_t* req, int status) {
+                                 std::unique_ptr<ShutdownRequest> s(
+                                     reinterpret_cast<ShutdownRequest*>(req));
+                                 if (!*s->alive || !s->done) return;
+                                 s->done(status == 0 ? Error()
+                                                     : uv_error(status, errc::io_error,
+                                                                "shutdown of " + s->peer));
+                               });
+    if (rc != 0) {
+      std::unique_ptr<ShutdownRequest> owned(s);
+      owned->done(uv_error(rc, errc::io_error, "shutdown of " + peer_));
+    }
+  }
+
+  void close(std::function<void()> closed) override {
+    *alive_ = false;
+    on_read_ = nullptr;
+    if (!tcp_) {
+      if (closed) closed();
+      return;
+    }
+    auto* handle = reinterpret_cast<uv_handle_t*>(tcp_);
+    tcp_ = nullptr;
+    // The socket memory is freed in the close callback, and `closed` runs
+    // there too: the stream object itself may be gone by then.
+    handle->data = closed ? new std::function<void()>(std::move(closed)) : nullptr;
+    uv_close(handle, [](uv_handle_t* h) {
+      std::unique_ptr<std::function<void()>> closed(static_cast<std::function<void()>*>(h->data));
+      delete reinterpret_cast<uv_tcp_t*>(h);
+      if (closed) (*closed)();
+    });
+  }
+
+  const std::string& peer_name() const override { return peer_; }
+
+ private:
+  void close() { close(nullptr); }
+
+  void on_read(ssize_t n, const uv_buf_t* buf) {
+    if (n == 0 || !on_read_) return;  // EAGAIN, or nobody listens any more
+    if (n == UV_EOF) {
+      // Copy: the callback may call read_stop() and drop on_read_ under us.
+      auto cb = on_read_;
+      cb(std::string_view());
+      return;
+    }
+    if (n < 0) {
+      fail_read(static_cast<int>(n));
+      return;
+    }
+    auto cb = on_read_;
+    cb(std::string_view(buf->base, static_cast<std::size_t>(n)));
+  }
+
+  void fail_read(int status) {
+    auto cb = on_read_;
+    if (cb) cb(uv_error(status, errc::io_error, "read from " + peer_));
+  }
+
+  uv_tcp_t* tcp_;
+  std::string peer_;
+  ReadCallback on_read_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace
+
+std::unique_ptr<Stream> make_tcp_stream(uv_tcp_t* tcp, std::string peer_name) {
+  return std::make_unique<TcpStream>(tcp, std::move(peer_name));
+}
+
+std::string host_port(const std::string& host, std::uint16_t port) {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+Error uv_error(int uv_status, errc fallback, const std::string& where) {
+  errc code = fallback;
+  switch (uv_status) {
+    case UV_ECONNREFUSED: code = errc::connection_refused; break;
+    case UV_ECONNRESET:
+    case UV_EPIPE: code = errc::connection_reset; break;
+    case UV_EOF: code = errc::connection_closed; break;
+    case UV_ECANCELED: code = errc::cancelled; break;
+    case UV_EAI_NONAME:
+    case UV_EAI_AGAIN:
+    case UV_EAI_FAIL:
+    case UV_EAI_NODATA:
+    case UV_EAI_FAMILY:
+    case UV_EAI_ADDRFAMILY:
+    case UV_EAI_SERVICE: code = errc::name_not_resolved; break;
+    default: break;
+  }
+  return Error(code, where + " (" + uv_err_name(uv_status) + ": " + uv_strerror(uv_status) + ")");
+}
+
+}  // namespace uvinet::detail
