@@ -1,0 +1,72 @@
+// A session with a connection to the in-process test module, closed (and
+// waited for) at the end of the test.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include "support/recorder.hpp"
+#include "support/test_module.hpp"
+#include "uvinet/uvinet.hpp"
+
+namespace test_support {
+
+struct Fixture {
+  explicit Fixture(uvinet::CallbackModel model = uvinet::CallbackModel::short_callback,
+                   const char* scheme = "test") {
+    register_test_modules();
+    uvinet::SessionConfig config;
+    config.callback_model = model;
+    config.context = 1;
+    config.status_callback = recorder.callback();
+    session = uvinet::Session::open(config).value();
+    connection = session.connect(std::string(scheme) + "://server", 2).value();
+  }
+  ~Fixture() {
+    (void)connection.close();
+    (void)session.close();
+    CHECK(recorder.wait_closed(connection));
+    CHECK(recorder.wait_closed(session));
+    CHECK_FALSE(recorder.overlap());
+    CHECK_FALSE(recorder.something_after_closing());
+  }
+  uvinet::Request request(const char* target, uvinet::Context context = 3) {
+    return connection.open_request(target, context).value();
+  }
+  /// Closes `r` and waits for its handle_closing.
+  void close(uvinet::Request r) {
+    REQUIRE(r.close());
+    REQUIRE(recorder.wait_closed(r));
+  }
+
+  StatusRecorder recorder;
+  uvinet::Session session;
+  uvinet::Connection connection;
+};
+
+/// Counts completions of one asynchronous call and keeps its result.
+template <class T>
+struct Completion {
+  std::atomic<int> calls{0};
+  std::mutex mutex;
+  std::optional<uvinet::Result<T>> result;
+  std::thread::id thread;
+
+  uvinet::AsyncContext<T> context(uvinet::CallbackModel model = {}) {
+    return {[this](uvinet::Result<T> r) {
+              std::lock_guard lock(mutex);
+              result = std::move(r);
+              thread = std::this_thread::get_id();
+              ++calls;
+            },
+            model};
+  }
+  bool wait() {
+    return wait_until([&] { return calls.load() > 0; });
+  }
+  uvinet::Result<T> get() {
+    std::lock_guard lock(mutex);
+    return *result;
+  }
+};
+
+}  // namespace test_support

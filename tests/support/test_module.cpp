@@ -1,0 +1,147 @@
+#include "support/test_module.hpp"
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace test_support {
+namespace {
+
+using uvinet::Error;
+using uvinet::errc;
+using uvinet::Operation;
+using uvinet::OperationKind;
+using uvinet::OperationValue;
+using uvinet::Status;
+
+class TestRequest final : public uvinet::ProtocolRequest {
+ public:
+  explicit TestRequest(uvinet::RequestEnv& env) : env_(env) { ++counters().live_requests; }
+  ~TestRequest() override { --counters().live_requests; }
+
+  void start(std::shared_ptr<Operation> op) override {
+    ++counters().started;
+    const int now = ++counters().in_flight;
+    int seen = counters().max_in_flight.load();
+    while (now > seen && !counters().max_in_flight.compare_exchange_weak(seen, now)) {
+    }
+    const auto& path = env_.url().path;
+    env_.notify(op->kind() == OperationKind::send ? Status::sending_request
+                                                  : Status::receiving_response);
+    if (path == "/now") {
+      finish(*op);
+      return;
+    }
+    if (path == "/never") {
+      ops_.push_back(op);
+      return;
+    }
+    if (path == "/connect") {
+      connect(op);
+      return;
+    }
+    std::uint64_t ms = 0;
+    if (auto q = env_.url().query; q.rfind("ms=", 0) == 0) ms = std::stoull(q.substr(3));
+    auto timer = std::shared_ptr<uvinet::Timer>(env_.make_timer());
+    timers_.push_back(timer);
+    const bool fail = path == "/fail";
+    std::weak_ptr<Operation> weak = op;
+    ops_.push_back(op);
+    timer->start(ms, [this, weak, fail] {
+      auto op = weak.lock();
+      if (!op || op->completed()) return;
+      std::erase(ops_, op);
+      if (fail) {
+        complete(*op, Error(errc::protocol_error, "test module asked to fail"));
+      } else {
+        finish(*op);
+      }
+    });
+  }
+
+  void cancel(Operation& op, const Error&) override {
+    ++counters().cancelled;
+    --counters().in_flight;
+    std::erase_if(ops_, [&](const auto& p) { return p.get() == &op; });
+  }
+
+  void close(std::function<void()> released) override {
+    if (stream_) stream_->close();
+    env_.notify(Status::closing_connection);
+    // Release on a later pass, as a socket close would.
+    close_timer_ = env_.make_timer();
+    close_timer_->start(0, [this, released] {
+      env_.notify(Status::connection_closed);
+      ++counters().released;
+      released();
+    });
+  }
+
+ private:
+  void connect(const std::shared_ptr<Operation>& op) {
+    const auto port = static_cast<std::uint16_t>(std::stoi(env_.url().query.substr(5)));
+    std::weak_ptr<Operation> weak = op;
+    env_.connect("127.0.0.1", port, [this, weak](uvinet::Result<std::unique_ptr<uvinet::Stream>> r) {
+      auto op = weak.lock();
+      if (!op || op->completed()) return;
+      if (!r) {
+        complete(*op, r.error());
+        return;
+      }
+      stream_ = std::move(*r);
+      complete(*op, OperationValue{0, "connected"});
+    });
+  }
+
+  void finish(Operation& op) {
+    if (op.kind() == OperationKind::send) {
+      env_.notify(Status::request_sent);
+      complete(op, OperationValue{op.data().size(), {}});
+    } else {
+      env_.notify(Status::response_received);
+      complete(op, OperationValue{0, std::string("data").substr(0, op.max_bytes())});
+    }
+  }
+
+  static void complete(Operation& op, uvinet::Result<OperationValue> r) {
+    --counters().in_flight;
+    op.complete(std::move(r));
+  }
+
+  uvinet::RequestEnv& env_;
+  std::unique_ptr<uvinet::Stream> stream_;
+  std::vector<std::shared_ptr<Operation>> ops_;
+  std::vector<std::shared_ptr<uvinet::Timer>> timers_;
+  std::unique_ptr<uvinet::Timer> close_timer_;
+};
+
+class TestModule final : public uvinet::Module {
+ public:
+  explicit TestModule(bool duplex) : duplex_(duplex) {}
+  std::string_view scheme() const override { return duplex_ ? "testduplex" : "test"; }
+  std::uint16_t default_port() const override { return 1; }
+  bool duplex() const override { return duplex_; }
+  std::unique_ptr<uvinet::ProtocolRequest> open_request(uvinet::RequestEnv& env) override {
+    return std::make_unique<TestRequest>(env);
+  }
+
+ private:
+  bool duplex_;
+};
+
+}  // namespace
+
+ModuleCounters& counters() {
+  static ModuleCounters c;
+  return c;
+}
+
+void register_test_modules() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    (void)uvinet::register_module(std::make_shared<TestModule>(false));
+    (void)uvinet::register_module(std::make_shared<TestModule>(true));
+  });
+}
+
+}  // namespace test_support

@@ -1,0 +1,34 @@
+// An in-process protocol module for the runtime's own tests: it does no I/O,
+// so a test can drive the contract machinery exactly. Its behaviour comes
+// from the request target:
+//   /now      every operation completes inside start()
+//   /later    completes on a later loop pass (?ms=N waits N ms; default 0)
+//   /never    completes only when cancelled
+//   /fail     completes later with errc::protocol_error
+//   /connect  connects to 127.0.0.1:?port=N through the runtime, completes
+//             when connected, and holds the connection until closed
+// Send completes with the byte count; receive with min(max, 4) bytes "data".
+// Scheme "test" is one-operation-at-a-time; "testduplex" is duplex.
+#pragma once
+
+#include <atomic>
+
+#include "uvinet/module.hpp"
+
+namespace test_support {
+
+struct ModuleCounters {
+  std::atomic<int> live_requests{0};
+  std::atomic<int> started{0};
+  std::atomic<int> cancelled{0};
+  std::atomic<int> released{0};
+  std::atomic<int> in_flight{0};      // started by the module, not yet completed
+  std::atomic<int> max_in_flight{0};  // the most at once since the last reset
+};
+
+ModuleCounters& counters();
+
+/// Registers "test" and "testduplex" once per process.
+void register_test_modules();
+
+}  // namespace test_support

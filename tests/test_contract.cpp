@@ -1,0 +1,193 @@
+// The calling contract: C1 (two ways to call), C2 (never early), C3
+// (lifetimes), C14 (after completion), C15 (one operation per request).
+#include <doctest/doctest.h>
+
+#include "support/fixture.hpp"
+
+using namespace std::chrono_literals;
+using test_support::Completion;
+using test_support::Fixture;
+using uvinet::AsyncContext;
+using uvinet::errc;
+using uvinet::Result;
+
+TEST_CASE("C1 without a context the call is synchronous and returns the final result") {
+  Fixture f;
+  auto r = f.request("/later?ms=5");
+  auto sent = r.send("hello");
+  REQUIRE(sent);
+  CHECK(*sent == 5);
+  auto got = r.receive(3);
+  REQUIRE(got);
+  CHECK(*got == "dat");
+  auto failing = f.request("/fail");
+  auto failed = failing.send("x");
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error() == errc::protocol_error);
+  f.close(r);
+  f.close(failing);
+}
+
+TEST_CASE("C1 with a context a pending call calls back exactly once with the final result") {
+  Fixture f;
+  auto r = f.request("/later?ms=5");
+  Completion<std::size_t> done;
+  auto ac = done.context();
+  auto started = r.send("abc", &ac);
+  REQUIRE(started.pending());
+  REQUIRE(done.wait());
+  f.close(r);  // handle_closing is the last callback: nothing can follow it
+  CHECK(done.calls == 1);
+  CHECK(done.get().value() == 3);
+}
+
+TEST_CASE("C1 a call that finishes at once returns its result and never calls back") {
+  Fixture f;
+  auto r = f.request("/now");
+  Completion<std::string> done;
+  std::atomic<bool> checked{false};
+  // From a short callback the call runs on the loop thread, where the module
+  // can finish it inside the call.
+  REQUIRE(r.post([&] {
+    auto ac = done.context();
+    auto got = r.receive(10, &ac);
+    CHECK_FALSE(got.pending());
+    CHECK(got.value() == "data");
+    checked = true;
+  }));
+  REQUIRE(test_support::wait_until([&] { return checked.load(); }));
+  f.close(r);
+  CHECK(done.calls == 0);
+}
+
+TEST_CASE("C1 errors detected at once are returned, not called back") {
+  Fixture f;
+  auto r = f.request("/later");
+  f.close(r);
+  Completion<std::size_t> done;
+  auto ac = done.context();
+  auto result = r.send("x", &ac);
+  CHECK(result.error() == errc::invalid_handle);
+  AsyncContext<std::size_t> empty{};
+  auto r2 = f.request("/later");
+  CHECK(r2.send("x", &empty).error() == errc::invalid_argument);
+  f.close(r2);
+  CHECK(done.calls == 0);
+}
+
+TEST_CASE("C2 a callback never runs on the calling thread before the call returned") {
+  for (auto model : {uvinet::CallbackModel::short_callback, uvinet::CallbackModel::long_callback}) {
+    Fixture f(model);
+    auto r = f.request("/later?ms=0");
+    constexpr int kCalls = 200;
+    std::atomic<int> early{0};
+    std::atomic<int> finished{0};
+    // From the test thread, from the loop thread (short) or a worker (long):
+    // each chained call is made from inside the previous callback.
+    std::function<void()> next;
+    std::atomic<int> started{0};
+    next = [&] {
+      if (started.fetch_add(1) >= kCalls) return;
+      auto returned = std::make_shared<std::atomic<bool>>(false);
+      const auto caller = std::this_thread::get_id();
+      AsyncContext<std::size_t> ac{[&, returned, caller](Result<std::size_t>) {
+        if (std::this_thread::get_id() == caller && !returned->load()) ++early;
+        ++finished;
+        next();
+      }};
+      auto res = r.send("x", &ac);
+      returned->store(true);
+      if (!res.pending()) {
+        ++finished;
+        next();
+      }
+    };
+    next();
+    REQUIRE(test_support::wait_until([&] { return finished.load() >= kCalls; }));
+    f.close(r);
+    CHECK(early == 0);
+  }
+}
+
+TEST_CASE("C3 the context may die after the call; owned arguments are copied") {
+  Fixture f;
+  auto r = f.request("/later?ms=5");
+  Completion<std::size_t> done;
+  {
+    std::string payload = "twelve bytes";
+    auto ac = std::make_unique<AsyncContext<std::size_t>>(done.context());
+    REQUIRE(r.send(payload, ac.get()).pending());
+    ac->callback = [](Result<std::size_t>) { FAIL("the runtime kept the context"); };
+    ac.reset();
+    payload.assign(100, 'x');
+  }
+  REQUIRE(done.wait());
+  CHECK(done.get().value() == 12);
+  f.close(r);
+}
+
+TEST_CASE("C14 the completion callback may start the next operation or close the handle") {
+  for (auto model : {uvinet::CallbackModel::short_callback, uvinet::CallbackModel::long_callback}) {
+    Fixture f(model);
+    auto r = f.request("/later?ms=1");
+    std::atomic<int> step{0};
+    std::atomic<bool> next_ok{false};
+    Completion<std::string> second;
+    AsyncContext<std::size_t> first{[&](Result<std::size_t> res) {
+      CHECK(res.value() == 4);
+      auto ac = second.context();
+      auto started = r.receive(4, &ac);  // the same handle, from its callback
+      next_ok = started.pending() || started.has_value();
+      ++step;
+    }};
+    REQUIRE(r.send("ping", &first).pending());
+    REQUIRE(second.wait());
+    CHECK(next_ok);
+    CHECK(second.get().value() == "data");
+
+    // Close from inside a completion callback.
+    Completion<std::size_t> closing;
+    AsyncContext<std::size_t> ac{[&](Result<std::size_t>) {
+      CHECK(r.close());
+      ++closing.calls;
+    }};
+    REQUIRE(r.send("x", &ac).pending());
+    REQUIRE(f.recorder.wait_closed(r));
+    CHECK(closing.calls == 1);
+  }
+}
+
+TEST_CASE("C15 a second operation on a busy request fails with busy") {
+  Fixture f;
+  auto r = f.request("/never");
+  Completion<std::string> pending;
+  auto ac = pending.context();
+  REQUIRE(r.receive(1, &ac).pending());
+  Completion<std::size_t> other;
+  auto ac2 = other.context();
+  CHECK(r.send("x", &ac2).error() == errc::busy);
+  CHECK(r.receive(1).error() == errc::busy);  // synchronous: fails at once too
+  f.close(r);
+  REQUIRE(pending.wait());
+  CHECK(pending.get().error() == errc::cancelled);
+  CHECK(other.calls == 0);
+}
+
+TEST_CASE("C15 a duplex protocol counts its send and receive sides on their own") {
+  Fixture f(uvinet::CallbackModel::short_callback, "testduplex");
+  auto r = f.request("/never");
+  Completion<std::string> receiving;
+  Completion<std::size_t> sending;
+  auto rac = receiving.context();
+  auto sac = sending.context();
+  REQUIRE(r.receive(1, &rac).pending());
+  REQUIRE(r.send("x", &sac).pending());
+  Completion<std::string> third;
+  auto tac = third.context();
+  CHECK(r.receive(1, &tac).error() == errc::busy);
+  f.close(r);
+  REQUIRE(receiving.wait());
+  REQUIRE(sending.wait());
+  CHECK(receiving.get().error() == errc::cancelled);
+  CHECK(sending.get().error() == errc::cancelled);
+}
