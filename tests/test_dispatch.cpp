@@ -1,0 +1,133 @@
+// Dispatch: C5 (order, no overlap, handle_closing last) and C6 (short
+// callbacks on the loop thread, long ones on workers, per-call override).
+#include <doctest/doctest.h>
+
+#include <set>
+
+#include "support/fixture.hpp"
+
+using test_support::Completion;
+using test_support::Fixture;
+using test_support::wait_until;
+using uvinet::AsyncContext;
+using uvinet::CallbackModel;
+using uvinet::Result;
+using uvinet::Status;
+
+TEST_CASE("C5 callbacks for one handle never overlap and keep their order, on many threads") {
+  Fixture f(CallbackModel::long_callback);
+  auto r = f.request("/now");
+  constexpr int kPosts = 2000;
+  std::mutex mutex;
+  std::vector<int> seen;
+  std::set<std::thread::id> threads;
+  std::atomic<int> inside{0};
+  std::atomic<bool> overlap{false};
+  std::vector<std::thread> posters;
+  for (int p = 0; p < 4; ++p) {
+    posters.emplace_back([&, p] {
+      for (int i = 0; i < kPosts / 4; ++i) {
+        const int n = p * kPosts + i;
+        REQUIRE(r.post([&, n] {
+          if (inside.fetch_add(1) != 0) overlap = true;
+          {
+            std::lock_guard lock(mutex);
+            seen.push_back(n);
+            threads.insert(std::this_thread::get_id());
+          }
+          inside.fetch_sub(1);
+        }));
+      }
+    });
+  }
+  for (auto& t : posters) t.join();
+  REQUIRE(r.close());
+  REQUIRE(f.recorder.wait_closed(r));
+  CHECK_FALSE(overlap);
+  std::lock_guard lock(mutex);
+  REQUIRE(seen.size() == std::size_t{kPosts});
+  // Each poster's items arrive in the order it posted them.
+  std::vector<int> last(4, -1);
+  for (int n : seen) {
+    const int p = n / kPosts;
+    CHECK(n > last[p]);
+    last[p] = n;
+  }
+  CHECK(f.recorder.count(r, Status::handle_closing) == 1);
+  CHECK(f.recorder.statuses_of(r).back() == Status::handle_closing);
+}
+
+TEST_CASE("C5 handle_closing is the last callback even with a completion racing the close") {
+  for (int i = 0; i < 200; ++i) {
+    Fixture f(i % 2 ? CallbackModel::long_callback : CallbackModel::short_callback);
+    auto r = f.request("/later?ms=0");
+    std::atomic<bool> completion_after_closing{false};
+    AsyncContext<std::size_t> ac{[&](Result<std::size_t>) {
+      if (f.recorder.closed(r)) completion_after_closing = true;
+    }};
+    REQUIRE(r.send("x", &ac).pending());
+    REQUIRE(r.close());
+    REQUIRE(f.recorder.wait_closed(r));
+    CHECK_FALSE(completion_after_closing);
+    CHECK(f.recorder.count(r, Status::handle_closing) == 1);
+  }
+}
+
+TEST_CASE("C6 short callbacks run on the loop thread, long callbacks on worker threads") {
+  std::thread::id loop_thread;
+  {
+    Fixture f(CallbackModel::short_callback);
+    auto r = f.request("/later?ms=1");
+    Completion<std::size_t> done;
+    auto ac = done.context();
+    REQUIRE(r.send("x", &ac).pending());
+    REQUIRE(done.wait());
+    loop_thread = done.thread;
+    for (const auto& e : f.recorder.events()) CHECK(e.thread == loop_thread);
+    CHECK(loop_thread != std::this_thread::get_id());
+
+    SUBCASE("overridden per call") {
+      Completion<std::size_t> long_done;
+      auto lac = long_done.context(CallbackModel::long_callback);
+      REQUIRE(r.send("x", &lac).pending());
+      REQUIRE(long_done.wait());
+      CHECK(long_done.thread != loop_thread);
+    }
+    f.close(r);
+  }
+  {
+    Fixture f(CallbackModel::long_callback);
+    auto r = f.request("/later?ms=1");
+    Completion<std::size_t> done;
+    auto ac = done.context();
+    REQUIRE(r.send("x", &ac).pending());
+    REQUIRE(done.wait());
+    Completion<std::size_t> short_done;
+    auto sac = short_done.context(CallbackModel::short_callback);
+    REQUIRE(r.send("x", &sac).pending());
+    REQUIRE(short_done.wait());
+    // A long callback runs elsewhere than the short ones of the same session.
+    CHECK(done.thread != short_done.thread);
+    f.close(r);
+  }
+}
+
+TEST_CASE("C6 a long callback may block while the loop goes on serving others") {
+  Fixture f(CallbackModel::long_callback);
+  auto blocked = f.request("/later?ms=0");
+  auto other = f.request("/later?ms=0");
+  std::atomic<bool> other_done{false};
+  std::atomic<bool> saw_other{false};
+  AsyncContext<std::size_t> blocking{[&](Result<std::size_t>) {
+    // Blocks until the other request completed: only possible when the loop
+    // and the other workers were not held up by this callback.
+    saw_other = wait_until([&] { return other_done.load(); });
+  }};
+  AsyncContext<std::size_t> quick{[&](Result<std::size_t>) { other_done = true; }, CallbackModel::short_callback};
+  REQUIRE(blocked.send("x", &blocking).pending());
+  REQUIRE(wait_until([&] { return f.recorder.count(blocked, Status::request_complete) > 0; }));
+  REQUIRE(other.send("y", &quick).pending());
+  REQUIRE(wait_until([&] { return saw_other.load(); }));
+  f.close(blocked);
+  f.close(other);
+}
