@@ -103,7 +103,9 @@ Result<void> Handle::post(std::function<void()> fn, CallbackModel model) const {
   if (!fn) return Error(errc::invalid_argument, "post: no function");
   auto object = lookup(*this);
   if (!object) return object.error();
-  (*object)->deliver(std::move(fn), model);
+  if (!(*object)->deliver(std::move(fn), model)) {
+    return Error(errc::invalid_handle, "post to closed handle " + std::to_string(id()));
+  }
   return {};
 }
 

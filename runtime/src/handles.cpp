@@ -60,11 +60,11 @@ void HandleObject::notify(Status status, StatusInfo info) {
   strand_->push(std::move(fn), callback_model());
 }
 
-void HandleObject::deliver(std::function<void()> fn, CallbackModel model) {
+bool HandleObject::deliver(std::function<void()> fn, CallbackModel model) {
   if (model != CallbackModel::short_callback && model != CallbackModel::long_callback) {
     model = callback_model();
   }
-  strand_->push(std::move(fn), model);
+  return strand_->push(std::move(fn), model);
 }
 
 const OptionValue* HandleObject::own_option(Option o) const {

@@ -38,8 +38,9 @@ class HandleObject : public std::enable_shared_from_this<HandleObject> {
   void set_status_callback(StatusCallback cb, StatusMask mask);
   /// Queues a status notification on this handle's strand, if its mask wants it.
   void notify(Status status, StatusInfo info = {});
-  /// Queues an application callback on this handle's strand.
-  void deliver(std::function<void()> fn, CallbackModel model = {});
+  /// Queues an application callback on this handle's strand; false once the
+  /// handle delivered handle_closing.
+  bool deliver(std::function<void()> fn, CallbackModel model = {});
   /// The session's callback model (C6).
   CallbackModel callback_model() const;
 

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "uvinet/module.hpp"
 
@@ -12,6 +13,9 @@ namespace {
 struct Registry {
   std::mutex mutex;
   std::map<std::string, std::shared_ptr<Module>, std::less<>> modules;
+  // Plugins stay loaded for the life of the process: their code must outlive
+  // every object they made, which may be anywhere.
+  std::vector<std::unique_ptr<uv_lib_t>> libraries;
 };
 
 Registry& registry() {
@@ -61,16 +65,15 @@ Result<std::shared_ptr<Module>> find_module(std::string_view scheme) {
 }
 
 Result<std::shared_ptr<Module>> load_module(const std::string& path) {
-  auto* lib = new uv_lib_t;  // never closed: the module's code must outlive its objects
+  auto owned = std::make_unique<uv_lib_t>();
+  uv_lib_t* lib = owned.get();
   if (uv_dlopen(path.c_str(), lib) != 0) {
     std::string why = uv_dlerror(lib);
     uv_dlclose(lib);
-    delete lib;
     return Error(errc::module_load_failed, "load " + path + ": " + why);
   }
   auto fail = [&](const std::string& why) -> Result<std::shared_ptr<Module>> {
     uv_dlclose(lib);
-    delete lib;
     return Error(errc::module_load_failed, "load " + path + ": " + why);
   };
   void* version_sym = nullptr;
@@ -87,8 +90,13 @@ Result<std::shared_ptr<Module>> load_module(const std::string& path) {
   std::shared_ptr<Module> module(reinterpret_cast<Module* (*)()>(create_sym)());
   if (!module) return fail("uvinet_module_create returned no module");
   if (auto ok = register_module(module); !ok) {
+    module.reset();  // its code goes with the library
+    uv_dlclose(lib);
     return Error(ok.error().code(), "load " + path + ": " + ok.error().message());
   }
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  r.libraries.push_back(std::move(owned));
   return module;
 }
 

@@ -45,12 +45,22 @@ Result<OperationValue> RequestObject::start(OperationKind kind, std::string data
     if (busy & sides) return Error(errc::busy, where);
   } while (!busy_sides_.compare_exchange_weak(busy, busy | sides));
 
+  // Count ourselves pending, THEN look at closing; close() sets closing, THEN
+  // looks at the count (maybe_finish_close). With both sequentially
+  // consistent, either close waits for this operation or we see the close:
+  // handle_closing can never be queued ahead of this operation's callback.
+  pending_.fetch_add(1);
+  if (closing()) {
+    busy_sides_.fetch_and(static_cast<std::uint8_t>(~sides));
+    pending_.fetch_sub(1);
+    maybe_finish_close();
+    return Error(errc::invalid_handle, where);
+  }
   auto op = std::make_shared<OperationImpl>(
       std::static_pointer_cast<RequestObject>(shared_from_this()), kind, std::move(data),
       max_bytes, sides);
   op->completion_ = std::move(completion);
   op->model_ = model;
-  pending_.fetch_add(1);
   {
     std::lock_guard lock(ops_mutex_);
     ops_.push_back(op);

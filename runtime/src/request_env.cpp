@@ -122,7 +122,7 @@ void RequestEnvImpl::connect_with_slot(std::string host, std::uint16_t port,
   auto notify = [this, alive = alive_](Status s, StatusInfo info) {
     if (*alive) request_.notify(s, std::move(info));
   };
-  auto on_done = [this, alive = alive_, slot, done](Result<std::unique_ptr<Stream>> r) {
+  auto on_done = [alive = alive_, slot, done](Result<std::unique_ptr<Stream>> r) {
     if (!*alive) return;
     if (!r) {
       done(r.error());

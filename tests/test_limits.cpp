@@ -1,0 +1,122 @@
+// Bounds (C7): operations in flight per session and connections per server,
+// each failing fast or queueing as configured.
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "support/fixture.hpp"
+
+using test_support::Completion;
+using test_support::counters;
+using test_support::Fixture;
+using test_support::wait_until;
+using uvinet::AsyncContext;
+using uvinet::errc;
+using uvinet::LimitPolicy;
+using uvinet::Option;
+using uvinet::Result;
+
+namespace {
+
+// A loopback port whose backlog completes connections nobody accepts.
+struct Listener {
+  Listener() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 64) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+  }
+  ~Listener() { ::close(fd); }
+  int fd;
+  int port;
+};
+
+}  // namespace
+
+TEST_CASE("C7 past the bound on operations a call fails fast with a clear error") {
+  Fixture f;
+  REQUIRE(f.session.set_option(Option::max_operations, std::int64_t{2}));
+  auto a = f.request("/never"), b = f.request("/never"), c = f.request("/never");
+  Completion<std::size_t> da, db, dc;
+  auto aa = da.context(), ab = db.context(), ac = dc.context();
+  REQUIRE(a.send("x", &aa).pending());
+  REQUIRE(b.send("x", &ab).pending());
+  auto refused = c.send("x", &ac);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error() == errc::too_many_operations);
+  CHECK(refused.error().message().find("2 operations already in flight") != std::string::npos);
+  f.close(a);  // frees a slot
+  CHECK(c.send("x", &ac).pending());
+  f.close(b);
+  f.close(c);
+  CHECK(dc.calls == 1);
+}
+
+TEST_CASE("C7 queued operations wait their turn and never exceed the bound") {
+  Fixture f;
+  REQUIRE(f.session.set_option(Option::max_operations, std::int64_t{3}));
+  REQUIRE(f.session.set_option(Option::limit_policy, std::int64_t(LimitPolicy::queue)));
+  counters().max_in_flight = 0;
+  constexpr int kRequests = 2000;
+  std::vector<uvinet::Request> requests;
+  std::atomic<int> ok{0};
+  AsyncContext<std::size_t> ac{[&](Result<std::size_t> r) { ok += r.value_or(0) == 1; }};
+  // Starting far more work than the bound returns at once every time: the
+  // caller is never blocked (the process stays responsive).
+  for (int i = 0; i < kRequests; ++i) {
+    requests.push_back(f.request("/later?ms=0"));
+    REQUIRE(requests.back().send("x", &ac).pending());
+  }
+  REQUIRE(wait_until([&] { return ok.load() == kRequests; }));
+  CHECK(counters().max_in_flight.load() <= 3);
+  CHECK(counters().max_in_flight.load() >= 1);
+  for (auto r : requests) REQUIRE(r.close());
+  for (auto r : requests) REQUIRE(f.recorder.wait_closed(r));
+}
+
+TEST_CASE("C7 closing a request whose operation waits in the queue cancels it") {
+  Fixture f;
+  REQUIRE(f.session.set_option(Option::max_operations, std::int64_t{1}));
+  REQUIRE(f.session.set_option(Option::limit_policy, std::int64_t(LimitPolicy::queue)));
+  auto busy = f.request("/never"), waiting = f.request("/never");
+  Completion<std::size_t> first, second;
+  auto a1 = first.context(), a2 = second.context();
+  REQUIRE(busy.send("x", &a1).pending());
+  REQUIRE(waiting.send("x", &a2).pending());
+  f.close(waiting);
+  CHECK(second.calls == 1);
+  CHECK(second.get().error() == errc::cancelled);
+  f.close(busy);
+  CHECK(first.get().error() == errc::cancelled);
+}
+
+TEST_CASE("C7 connections per server: fail fast, then queue") {
+  Listener server;
+  const std::string target = "/connect?port=" + std::to_string(server.port);
+  Fixture f;
+  REQUIRE(f.session.set_option(Option::max_connections_per_server, std::int64_t{2}));
+  auto a = f.request(target.c_str()), b = f.request(target.c_str()), c = f.request(target.c_str());
+  CHECK(a.receive(100).value() == "connected");
+  CHECK(b.receive(100).value() == "connected");
+  auto refused = c.receive(100);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error() == errc::too_many_connections);
+  CHECK(refused.error().message().find("127.0.0.1:" + std::to_string(server.port)) !=
+        std::string::npos);
+
+  REQUIRE(f.session.set_option(Option::limit_policy, std::int64_t(LimitPolicy::queue)));
+  Completion<std::string> queued;
+  auto qc = queued.context();
+  REQUIRE(c.receive(100, &qc).pending());
+  f.close(a);  // its connection goes, and the queued one takes the slot
+  REQUIRE(queued.wait());
+  CHECK(queued.get().value() == "connected");
+  f.close(b);
+  f.close(c);
+}
