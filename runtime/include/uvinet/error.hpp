@@ -43,7 +43,16 @@ namespace uvinet {
   X(io_error, "a socket operation failed")                                                  \
   X(protocol_error, "the server broke the protocol")                                        \
   X(operation_not_supported, "the protocol module does not support this operation")         \
-  X(shutting_down, "the runtime is shutting down")
+  X(shutting_down, "the runtime is shutting down")                                          \
+  X(invalid_response, "the server's response is malformed")                                 \
+  X(response_truncated, "the connection ended before the response was complete")           \
+  X(headers_too_large, "the response headers are larger than the limit")                    \
+  X(too_many_headers, "the response has more header fields than the limit")                 \
+  X(line_too_long, "a line of the response is longer than the limit")                       \
+  X(chunk_too_large, "a chunk of the response body is larger than the limit")               \
+  X(decoded_too_large, "the decoded response body is larger than the limit")                \
+  X(too_many_redirects, "the response redirected more times than allowed")                  \
+  X(redirect_refused, "the redirect is not allowed by the redirect policy")
 
 enum class errc : int {
   ok = 0,
