@@ -62,3 +62,11 @@ TEST_CASE("send, receive and transfer timeouts end an operation with their own e
   CHECK(t.receive(1).error() == errc::transfer_timeout);  // the transfer is over
   f.close(t);
 }
+
+TEST_CASE("a session config with an unknown callback model is refused") {
+  uvinet::SessionConfig config;
+  config.callback_model = static_cast<uvinet::CallbackModel>(9);
+  auto s = uvinet::Session::open(config);
+  REQUIRE_FALSE(s);
+  CHECK(s.error() == errc::invalid_argument);
+}

@@ -112,6 +112,10 @@ Result<void> Handle::post(std::function<void()> fn, CallbackModel model) const {
 // ---------------------------------------------------------------------------
 
 Result<Session> Session::open(SessionConfig config) {
+  if (config.callback_model != CallbackModel::short_callback &&
+      config.callback_model != CallbackModel::long_callback) {
+    return Error(errc::invalid_argument, "SessionConfig: callback_model is neither short nor long");
+  }
   auto loop = config.loop ? detail::Loop::attach(config.loop) : detail::Loop::acquire_default();
   auto session =
       std::make_shared<detail::SessionObject>(config, std::move(loop), detail::WorkerPool::acquire());

@@ -257,6 +257,4 @@ void RequestObject::close_on_loop() {
   });
 }
 
-void RequestObject::on_closed() {}
-
 }  // namespace uvinet::detail

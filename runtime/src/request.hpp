@@ -47,7 +47,6 @@ class RequestObject final : public HandleObject {
   void on_close_requested() override;
   void close_on_loop();
   bool idle() const override { return pending_.load() == 0; }
-  void on_closed() override;
   std::uint8_t sides_of(OperationKind kind) const;
   Result<OperationValue> wait_or_pending(const std::shared_ptr<OperationImpl>& op, bool sync);
 

@@ -1,5 +1,7 @@
 #include "strand.hpp"
 
+#include <optional>
+
 #include "loop.hpp"
 #include "workers.hpp"
 
@@ -48,6 +50,7 @@ void Strand::schedule(CallbackModel model) {
 void Strand::drain(CallbackModel model) {
   for (int done = 0;; ++done) {
     Item item;
+    std::optional<CallbackModel> hand_over;
     {
       std::lock_guard lock(mutex_);
       if (queue_.empty()) {
@@ -57,17 +60,14 @@ void Strand::drain(CallbackModel model) {
       // The next callback wants another kind of thread, or others are
       // waiting for this one: hand over, keeping the strand marked running.
       if (queue_.front().model != model || done == kBatch) {
-        const CallbackModel next = queue_.front().model;
-        // schedule() outside the lock below
-        item.model = next;
-        item.fn = nullptr;
+        hand_over = queue_.front().model;
       } else {
         item = std::move(queue_.front());
         queue_.pop_front();
       }
     }
-    if (!item.fn) {
-      schedule(item.model);
+    if (hand_over) {
+      schedule(*hand_over);
       return;
     }
     item.fn();
