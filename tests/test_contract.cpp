@@ -191,3 +191,18 @@ TEST_CASE("C15 a duplex protocol counts its send and receive sides on their own"
   CHECK(receiving.get().error() == errc::cancelled);
   CHECK(sending.get().error() == errc::cancelled);
 }
+
+TEST_CASE("C1 a module's own operations (calls) follow the same contract") {
+  Fixture f;
+  auto r = f.request("/later?ms=1");
+  auto sync = r.call(42, "payload", 0);
+  REQUIRE(sync);
+  CHECK(sync->count == 42);
+  CHECK(sync->data == "payload");
+  Completion<uvinet::OperationValue> done;
+  auto ac = done.context();
+  REQUIRE(r.call(7, "x", 0, &ac).pending());
+  REQUIRE(done.wait());
+  CHECK(done.get()->count == 7);
+  f.close(r);
+}

@@ -13,15 +13,17 @@ class OperationImpl final : public Operation, public std::enable_shared_from_thi
  public:
   enum Phase : int { starting, pending, inline_done };
 
-  OperationImpl(std::shared_ptr<RequestObject> owner, OperationKind kind, std::string data,
-                std::size_t max_bytes, std::uint8_t sides)
+  OperationImpl(std::shared_ptr<RequestObject> owner, OperationKind kind, int verb,
+                std::string data, std::size_t max_bytes, std::uint8_t sides)
       : owner_(std::move(owner)),
         kind_(kind),
+        verb_(verb),
         data_(std::move(data)),
         max_bytes_(max_bytes),
         sides_(sides) {}
 
   OperationKind kind() const override { return kind_; }
+  int verb() const override { return verb_; }
   std::string& data() override { return data_; }
   std::size_t max_bytes() const override { return max_bytes_; }
   void complete(Result<OperationValue> result) override {
@@ -32,6 +34,7 @@ class OperationImpl final : public Operation, public std::enable_shared_from_thi
   // Runtime side.
   std::shared_ptr<RequestObject> owner_;
   const OperationKind kind_;
+  const int verb_;
   std::string data_;
   const std::size_t max_bytes_;
   const std::uint8_t sides_;

@@ -11,7 +11,12 @@ constexpr std::uint8_t kSendSide = 1;
 constexpr std::uint8_t kReceiveSide = 2;
 
 const char* kind_name(OperationKind kind) {
-  return kind == OperationKind::send ? "send" : "receive";
+  switch (kind) {
+    case OperationKind::send: return "send";
+    case OperationKind::receive: return "receive";
+    case OperationKind::call: return "call";
+  }
+  return "operation";
 }
 
 }  // namespace
@@ -25,11 +30,11 @@ RequestObject::RequestObject(std::shared_ptr<ConnectionObject> connection, Conte
 RequestObject::~RequestObject() = default;
 
 std::uint8_t RequestObject::sides_of(OperationKind kind) const {
-  if (!module_->duplex()) return kSendSide | kReceiveSide;
+  if (!module_->duplex() || kind == OperationKind::call) return kSendSide | kReceiveSide;
   return kind == OperationKind::send ? kSendSide : kReceiveSide;
 }
 
-Result<OperationValue> RequestObject::start(OperationKind kind, std::string data,
+Result<OperationValue> RequestObject::start(OperationKind kind, int verb, std::string data,
                                             std::size_t max_bytes, Completion completion,
                                             CallbackModel model) {
   const bool sync = !completion;
@@ -57,7 +62,7 @@ Result<OperationValue> RequestObject::start(OperationKind kind, std::string data
     return Error(errc::invalid_handle, where);
   }
   auto op = std::make_shared<OperationImpl>(
-      std::static_pointer_cast<RequestObject>(shared_from_this()), kind, std::move(data),
+      std::static_pointer_cast<RequestObject>(shared_from_this()), kind, verb, std::move(data),
       max_bytes, sides);
   op->completion_ = std::move(completion);
   op->model_ = model;
@@ -149,6 +154,9 @@ void RequestObject::begin(const std::shared_ptr<OperationImpl>& op) {
 }
 
 void RequestObject::start_timers(const std::shared_ptr<OperationImpl>& op) {
+  start_transfer_timer();
+  // A module's own calls mean protocol-specific things; it times them itself.
+  if (op->kind_ == OperationKind::call) return;
   const Option which = op->kind_ == OperationKind::send ? Option::send_timeout_ms
                                                         : Option::receive_timeout_ms;
   if (const auto ms = int_option(which); ms > 0) {
@@ -160,23 +168,24 @@ void RequestObject::start_timers(const std::shared_ptr<OperationImpl>& op) {
                                    " after " + std::to_string(ms) + " ms"));
     });
   }
-  if (!transfer_timer_) {
-    if (const auto ms = int_option(Option::transfer_timeout_ms); ms > 0) {
-      transfer_timer_ = make_loop_timer(loop()->uv());
-      transfer_timer_->start(static_cast<std::uint64_t>(ms), [this, ms] {
-        transfer_expired_ = true;
-        std::vector<std::shared_ptr<OperationImpl>> ops;
-        {
-          std::lock_guard lock(ops_mutex_);
-          ops = ops_;
-        }
-        for (auto& op : ops) {
-          cancel(*op, Error(errc::transfer_timeout, "transfer with " + url_.host + " after " +
-                                                        std::to_string(ms) + " ms"));
-        }
-      });
+}
+
+void RequestObject::start_transfer_timer() {
+  if (transfer_timer_) return;
+  const auto ms = int_option(Option::transfer_timeout_ms);
+  if (ms <= 0) return;
+  transfer_timer_ = make_loop_timer(loop()->uv());
+  transfer_timer_->start(static_cast<std::uint64_t>(ms), [this, ms] {
+    transfer_expired_ = true;
+    std::vector<std::shared_ptr<OperationImpl>> ops;
+    {
+      std::lock_guard lock(ops_mutex_);
+      ops = ops_;
     }
-  }
+    const Error why(errc::transfer_timeout,
+                    "transfer with " + url_.host + " after " + std::to_string(ms) + " ms");
+    for (auto& op : ops) cancel(*op, why);
+  });
 }
 
 void RequestObject::cancel(OperationImpl& op, const Error& why) {

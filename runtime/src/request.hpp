@@ -32,8 +32,8 @@ class RequestObject final : public HandleObject {
   }
 
   /// Starts an operation. `completion` empty means synchronous (C1).
-  Result<OperationValue> start(OperationKind kind, std::string data, std::size_t max_bytes,
-                               Completion completion, CallbackModel model);
+  Result<OperationValue> start(OperationKind kind, int verb, std::string data,
+                               std::size_t max_bytes, Completion completion, CallbackModel model);
 
   /// Completes `op` exactly once (loop thread).
   void complete(OperationImpl& op, Result<OperationValue> result);
@@ -44,6 +44,7 @@ class RequestObject final : public HandleObject {
   void begin(const std::shared_ptr<OperationImpl>& op);  // loop thread
   void cancel(OperationImpl& op, const Error& why);      // loop thread
   void start_timers(const std::shared_ptr<OperationImpl>& op);
+  void start_transfer_timer();
   void on_close_requested() override;
   void close_on_loop();
   bool idle() const override { return pending_.load() == 0; }

@@ -94,6 +94,11 @@ class TestRequest final : public uvinet::ProtocolRequest {
   }
 
   void finish(Operation& op) {
+    if (op.kind() == OperationKind::call) {
+      // A module's own operation: answer with the verb and the data.
+      complete(op, OperationValue{static_cast<std::size_t>(op.verb()), op.data()});
+      return;
+    }
     if (op.kind() == OperationKind::send) {
       env_.notify(Status::request_sent);
       complete(op, OperationValue{op.data().size(), {}});

@@ -7,7 +7,8 @@
 //   /fail     completes later with errc::protocol_error
 //   /connect  connects to 127.0.0.1:?port=N through the runtime, completes
 //             when connected, and holds the connection until closed
-// Send completes with the byte count; receive with min(max, 4) bytes "data".
+// Send completes with the byte count; receive with min(max, 4) bytes "data";
+// a call with its verb as the count and its data echoed.
 // Scheme "test" is one-operation-at-a-time; "testduplex" is duplex.
 #pragma once
 

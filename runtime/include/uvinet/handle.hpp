@@ -66,6 +66,12 @@ class Handle {
 class Connection;
 class Request;
 
+/// What an operation completes with: a count (send) or bytes (receive).
+struct OperationValue {
+  std::size_t count = 0;
+  std::string data;
+};
+
 /// How a session starts. Every field is optional.
 struct SessionConfig {
   std::string user_agent = "uvinet/0.1";
@@ -115,6 +121,11 @@ class Request : public Handle {
   /// string at the end of the stream.
   Result<std::string> receive(std::size_t max_bytes,
                               const AsyncContext<std::string>* async = nullptr) const;
+  /// Starts one of the module's own operations, named by `verb` (see the
+  /// module's header), with owned `data` and a byte budget. Protocol APIs
+  /// such as HTTP's wrap this in typed calls.
+  Result<OperationValue> call(int verb, std::string data, std::size_t max_bytes,
+                              const AsyncContext<OperationValue>* async = nullptr) const;
 };
 
 }  // namespace uvinet

@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "uvinet/handle.hpp"
 #include "uvinet/options.hpp"
 #include "uvinet/result.hpp"
 #include "uvinet/status.hpp"
@@ -31,24 +32,23 @@ class Handle;
 
 /// Bumped when this interface changes; load_module() refuses a plugin built
 /// against another version.
-inline constexpr int module_abi_version = 1;
+inline constexpr int module_abi_version = 2;
 
-enum class OperationKind : std::uint8_t { send, receive };
-
-/// What an operation completes with: a count (send) or bytes (receive).
-struct OperationValue {
-  std::size_t count = 0;
-  std::string data;
-};
+/// send and receive are the generic byte-stream operations (Request::send,
+/// Request::receive); `call` is one of the module's own, named by a verb
+/// (Request::call), such as HTTP's "send the request" or "read data".
+enum class OperationKind : std::uint8_t { send, receive, call };
 
 /// One operation the application started on a request.
 class Operation {
  public:
   virtual ~Operation() = default;
   virtual OperationKind kind() const = 0;
-  /// send: the bytes to send (the module may move them out).
+  /// call: the module's verb; 0 for send and receive.
+  virtual int verb() const = 0;
+  /// send, call: the bytes to send (the module may move them out).
   virtual std::string& data() = 0;
-  /// receive: the most bytes the application asked for.
+  /// receive, call: the most bytes the application asked for.
   virtual std::size_t max_bytes() const = 0;
   /// Completes the operation. Only the first completion counts: after the
   /// runtime cancelled the operation (close, timeout), later calls are ignored.
