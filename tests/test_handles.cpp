@@ -220,3 +220,19 @@ TEST_CASE("C13 closing a parent does not cancel its children, which keep working
   CHECK(r.send("more").value() == 4);  // still usable after its parent closed
   f.close(r);
 }
+
+TEST_CASE("a module keeps state per request and per session") {
+  const int sessions_before = test_support::counters().session_states.load();
+  Fixture f;
+  auto a = f.request("/now"), b = f.request("/now");
+  REQUIRE(a.send("x"));
+  REQUIRE(a.send("y"));
+  REQUIRE(b.send("z"));
+  auto state = uvinet::request_state(a);
+  REQUIRE(state);
+  CHECK(static_cast<test_support::SharedCount*>(state->get())->started == 2);
+  CHECK(test_support::counters().session_states.load() == sessions_before + 1);  // one, shared
+  f.close(a);
+  CHECK(uvinet::request_state(a).error() == errc::invalid_handle);
+  f.close(b);
+}

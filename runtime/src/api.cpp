@@ -184,6 +184,12 @@ Result<T> run_operation(Handle h, OperationKind kind, int verb, std::string data
 
 }  // namespace
 
+Result<std::shared_ptr<void>> request_state(const Request& request) {
+  auto object = lookup_as<detail::RequestObject>(request, HandleKind::request);
+  if (!object) return object.error();
+  return (*object)->state();
+}
+
 Result<std::size_t> Request::send(std::string data, const AsyncContext<std::size_t>* async) const {
   return run_operation<std::size_t>(*this, OperationKind::send, 0, std::move(data), 0, async,
                                     [](OperationValue v) { return v.count; });

@@ -25,7 +25,8 @@ RequestObject::RequestObject(std::shared_ptr<ConnectionObject> connection, Conte
                              Url url)
     : HandleObject(HandleKind::request, connection, context),
       url_(std::move(url)),
-      module_(connection->module()) {}
+      module_(connection->module()),
+      state_(module_->make_request_state()) {}
 
 RequestObject::~RequestObject() = default;
 

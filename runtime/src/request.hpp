@@ -27,6 +27,8 @@ class RequestObject final : public HandleObject {
   ~RequestObject() override;
 
   const Url& url() const noexcept { return url_; }
+  const std::shared_ptr<Module>& module() const noexcept { return module_; }
+  const std::shared_ptr<void>& state() const noexcept { return state_; }
   ConnectionObject& connection() const noexcept {
     return static_cast<ConnectionObject&>(*parent());
   }
@@ -53,6 +55,7 @@ class RequestObject final : public HandleObject {
 
   const Url url_;
   const std::shared_ptr<Module> module_;
+  const std::shared_ptr<void> state_;  // Module::make_request_state()
   std::atomic<std::uint8_t> busy_sides_{0};
   std::atomic<int> pending_{0};  // operations started and not yet completed
 

@@ -23,6 +23,11 @@ class RequestEnvImpl final : public RequestEnv {
   void connect(std::string host, std::uint16_t port, ConnectCallback done) override;
   std::unique_ptr<Timer> make_timer() override;
   Result<OptionValue> option(Option o) const override { return request_.query_option(o); }
+  const std::shared_ptr<void>& request_state() const override { return request_.state(); }
+  std::shared_ptr<void> session_state(
+      const std::function<std::shared_ptr<void>()>& make) override {
+    return request_.session().module_state(request_.module().get(), make);
+  }
 
  private:
   void connect_with_slot(std::string host, std::uint16_t port,

@@ -1,6 +1,8 @@
 // The session and connection handle objects.
 #pragma once
 
+#include <map>
+
 #include "handles.hpp"
 #include "limits.hpp"
 #include "uvinet/module.hpp"
@@ -17,10 +19,18 @@ class SessionObject final : public HandleObject {
   Gate& operations() noexcept { return operations_; }
   /// Connections per server (C7).
   ServerGates& servers() noexcept { return servers_; }
+  /// A module's per-session state, made by `make` on first use. Loop thread.
+  std::shared_ptr<void> module_state(const Module* module,
+                                     const std::function<std::shared_ptr<void>()>& make);
 
  private:
+  // Module states (pools of sockets) are dropped on the loop thread.
+  void on_close_requested() override;
+
   Gate operations_;
   ServerGates servers_;
+  std::map<const Module*, std::shared_ptr<void>> module_states_;  // loop thread
+  bool states_closed_ = false;                                     // loop thread
 };
 
 class ConnectionObject final : public HandleObject {

@@ -21,6 +21,12 @@ class TestRequest final : public uvinet::ProtocolRequest {
 
   void start(std::shared_ptr<Operation> op) override {
     ++counters().started;
+    ++static_cast<SharedCount*>(env_.request_state().get())->started;
+    auto per_session = env_.session_state([] {
+      ++counters().session_states;
+      return std::make_shared<SharedCount>();
+    });
+    ++static_cast<SharedCount*>(per_session.get())->started;
     const int now = ++counters().in_flight;
     int seen = counters().max_in_flight.load();
     while (now > seen && !counters().max_in_flight.compare_exchange_weak(seen, now)) {
@@ -129,6 +135,7 @@ class TestModule final : public uvinet::Module {
   std::unique_ptr<uvinet::ProtocolRequest> open_request(uvinet::RequestEnv& env) override {
     return std::make_unique<TestRequest>(env);
   }
+  std::shared_ptr<void> make_request_state() override { return std::make_shared<SharedCount>(); }
 
  private:
   bool duplex_;

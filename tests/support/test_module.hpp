@@ -25,6 +25,13 @@ struct ModuleCounters {
   std::atomic<int> released{0};
   std::atomic<int> in_flight{0};      // started by the module, not yet completed
   std::atomic<int> max_in_flight{0};  // the most at once since the last reset
+  std::atomic<int> session_states{0};  // per-session states the module made
+};
+
+/// What the test module keeps per request (Module::make_request_state) and
+/// per session (RequestEnv::session_state): operations started through it.
+struct SharedCount {
+  std::atomic<int> started{0};
 };
 
 ModuleCounters& counters();

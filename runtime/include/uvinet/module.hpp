@@ -82,6 +82,12 @@ class RequestEnv {
   virtual void connect(std::string host, std::uint16_t port, ConnectCallback done) = 0;
   virtual std::unique_ptr<Timer> make_timer() = 0;
   virtual Result<OptionValue> option(Option o) const = 0;
+  /// The request's state from Module::make_request_state(), shared with the
+  /// module's public API on other threads (guard it with its own mutex).
+  virtual const std::shared_ptr<void>& request_state() const = 0;
+  /// State this module keeps per session (a connection pool), made by
+  /// `make` on first use; loop thread only, like everything here.
+  virtual std::shared_ptr<void> session_state(const std::function<std::shared_ptr<void>()>& make) = 0;
 };
 
 /// A module's state machine for one request handle.
@@ -112,7 +118,15 @@ class Module {
   /// Makes the state machine of a new request; called on the loop thread
   /// before its first operation. `env` outlives the returned object.
   virtual std::unique_ptr<ProtocolRequest> open_request(RequestEnv& env) = 0;
+  /// Makes the state a new request handle shares between the module's
+  /// public API (any thread) and its ProtocolRequest (loop thread); called on
+  /// the thread creating the handle. None by default.
+  virtual std::shared_ptr<void> make_request_state() { return nullptr; }
 };
+
+/// The state Module::make_request_state() made for `request`, for the
+/// module's public API; errc::invalid_handle when the handle is closed.
+Result<std::shared_ptr<void>> request_state(const Request& request);
 
 /// Registers `module` for its scheme. Fails with errc::module_conflict when
 /// the scheme is taken. Thread-safe.
