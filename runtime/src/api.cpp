@@ -101,12 +101,7 @@ Result<std::string> Handle::query_string(Option option) const {
 
 Result<void> Handle::post(std::function<void()> fn, CallbackModel model) const {
   if (!fn) return Error(errc::invalid_argument, "post: no function");
-  auto object = lookup(*this);
-  if (!object) return object.error();
-  if (!(*object)->deliver(std::move(fn), model)) {
-    return Error(errc::invalid_handle, "post to closed handle " + std::to_string(id()));
-  }
-  return {};
+  return HandleTable::instance().deliver(*this, std::move(fn), model);
 }
 
 // ---------------------------------------------------------------------------

@@ -60,7 +60,7 @@ void HandleObject::notify(Status status, StatusInfo info) {
   strand_->push(std::move(fn), callback_model());
 }
 
-bool HandleObject::deliver(std::function<void()> fn, CallbackModel model) {
+bool HandleObject::deliver(std::function<void()>&& fn, CallbackModel model) {
   if (model != CallbackModel::short_callback && model != CallbackModel::long_callback) {
     model = callback_model();
   }
@@ -186,14 +186,34 @@ Handle HandleTable::insert(const std::shared_ptr<HandleObject>& object) {
   return h;
 }
 
-std::shared_ptr<HandleObject> HandleTable::find(Handle h) const {
+const HandleTable::Slot* HandleTable::slot_of(Handle h) const {
   const std::uint64_t low = h.id() & 0xffffffffu;
   if (low == 0) return nullptr;
   const std::size_t index = low - 1;
   const auto generation = static_cast<std::uint32_t>(h.id() >> 32);
-  std::lock_guard lock(mutex_);
   if (index >= slots_.size() || slots_[index].generation != generation) return nullptr;
-  return slots_[index].object;
+  return &slots_[index];
+}
+
+std::shared_ptr<HandleObject> HandleTable::find(Handle h) const {
+  std::lock_guard lock(mutex_);
+  const Slot* slot = slot_of(h);
+  return slot ? slot->object : nullptr;
+}
+
+Result<void> HandleTable::deliver(Handle h, std::function<void()>&& fn, CallbackModel model) const {
+  bool found = false;
+  {
+    std::lock_guard lock(mutex_);
+    const Slot* slot = slot_of(h);
+    if (slot && slot->object) {
+      if (slot->object->deliver(std::move(fn), model)) return {};
+      found = true;
+    }
+  }
+  // The error texts are built outside the lock.
+  return Error(errc::invalid_handle,
+               (found ? "post to closed handle " : "handle ") + std::to_string(h.id()));
 }
 
 std::shared_ptr<HandleObject> HandleTable::remove(Handle h) {

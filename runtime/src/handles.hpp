@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "mutex.hpp"
 #include "strand.hpp"
 #include "uvinet/handle.hpp"
 
@@ -40,7 +41,7 @@ class HandleObject : public std::enable_shared_from_this<HandleObject> {
   void notify(Status status, StatusInfo info = {});
   /// Queues an application callback on this handle's strand; false once the
   /// handle delivered handle_closing.
-  bool deliver(std::function<void()> fn, CallbackModel model = {});
+  bool deliver(std::function<void()>&& fn, CallbackModel model = {});
   /// The session's callback model (C6).
   CallbackModel callback_model() const;
 
@@ -100,6 +101,10 @@ class HandleTable {
 
   Handle insert(const std::shared_ptr<HandleObject>& object);
   std::shared_ptr<HandleObject> find(Handle h) const;
+  /// HandleObject::deliver on `h`'s object, under the table's lock: that
+  /// keeps the object alive without a reference count to bump and drop on
+  /// every post. Fails with errc::invalid_handle.
+  Result<void> deliver(Handle h, std::function<void()>&& fn, CallbackModel model) const;
   /// Takes the object out; the first caller gets it, later ones get nullptr.
   std::shared_ptr<HandleObject> remove(Handle h);
 
@@ -108,7 +113,10 @@ class HandleTable {
     std::uint32_t generation = 1;
     std::shared_ptr<HandleObject> object;
   };
-  mutable std::mutex mutex_;
+  /// The slot of `h`'s object, or nullptr. Caller holds mutex_.
+  const Slot* slot_of(Handle h) const;
+
+  mutable Mutex mutex_;
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;  // used as a FIFO ring to delay reuse
   std::size_t free_head_ = 0;

@@ -1,8 +1,15 @@
 #include "loop.hpp"
 
+#include "workers.hpp"
+
+#include <pthread.h>
+
 #include <atomic>
+#include <csignal>
 #include <cassert>
 #include <future>
+
+#include "mutex.hpp"
 
 namespace uvinet::detail {
 
@@ -13,19 +20,36 @@ struct Loop::Core {
   uv_loop_t own_loop{};
   uv_loop_t* loop = nullptr;
   uv_async_t wakeup{};
-  std::mutex mutex;
+  Mutex mutex;
   std::vector<Task> queue;  // guarded by mutex
   bool stopped = false;     // guarded by mutex
+  bool draining = false;    // drain() is running tasks; guarded by mutex
   std::atomic<std::thread::id> thread_id{};
   std::shared_ptr<Core> self_while_closing;  // keeps an attached core alive until uv_close ends
 
+  // Tasks posted while draining (a strand yielding after its batch, another
+  // thread's post) run in a next round here rather than after a round trip
+  // through the eventfd and epoll. The rounds are bounded so that I/O
+  // callbacks still get their turn under a flood.
   void drain() {
+    constexpr int kRounds = 16;
     std::vector<Task> batch;
-    {
-      std::lock_guard lock(mutex);
-      batch.swap(queue);
+    for (int round = 0; round < kRounds; ++round) {
+      {
+        std::lock_guard lock(mutex);
+        if (queue.empty()) {
+          draining = false;
+          return;
+        }
+        draining = true;
+        batch.swap(queue);  // queue takes the last round's capacity
+      }
+      for (auto& task : batch) task();
+      batch.clear();
     }
-    for (auto& task : batch) task();
+    std::lock_guard lock(mutex);
+    draining = false;
+    if (!queue.empty()) uv_async_send(&wakeup);
   }
 
   // Runs on the loop thread: drains what is left, then closes the wakeup
@@ -46,8 +70,15 @@ struct Loop::Core {
 
 namespace {
 
-std::mutex default_mutex;
-std::weak_ptr<Loop> default_loop;  // guarded by default_mutex
+// Never destroyed: runtime threads may still be winding down at exit.
+struct DefaultLoop {
+  std::mutex mutex;
+  std::weak_ptr<Loop> loop;  // guarded by mutex
+};
+DefaultLoop& default_loop() {
+  static auto* d = new DefaultLoop;
+  return *d;
+}
 
 void on_wakeup(uv_async_t* async) {
   auto* core = static_cast<Loop::Core*>(async->data);
@@ -59,17 +90,35 @@ void on_wakeup(uv_async_t* async) {
 Loop::Loop(std::shared_ptr<Core> core) : core_(std::move(core)) {}
 
 std::shared_ptr<Loop> Loop::acquire_default() {
-  std::lock_guard lock(default_mutex);
-  if (auto loop = default_loop.lock()) return loop;
+  DefaultLoop& d = default_loop();
+  std::lock_guard lock(d.mutex);
+  if (auto loop = d.loop.lock()) return loop;
 
   auto core = std::make_shared<Core>();
   uv_loop_init(&core->own_loop);
   core->loop = &core->own_loop;
   core->wakeup.data = core.get();
   uv_async_init(core->loop, &core->wakeup, on_wakeup);
-  auto loop = std::shared_ptr<Loop>(new Loop(core));
+  // The last reference may go on the loop thread itself, which cannot join
+  // itself: a worker then destroys the loop, so every loop thread is joined.
+  auto loop = std::shared_ptr<Loop>(new Loop(core), [](Loop* l) {
+    if (!l->on_loop_thread()) {
+      delete l;
+      return;
+    }
+    auto pool = WorkerPool::acquire();
+    pool->post([l, pool] { delete l; });
+  });
   std::promise<void> started;
   auto started_future = started.get_future();
+  // libuv writes to sockets with write(2): a peer's reset would raise
+  // SIGPIPE and kill the process. The loop thread, which does every socket
+  // write, starts with it blocked (a new thread inherits the mask), so the
+  // write fails with EPIPE instead.
+  sigset_t pipe_signal, old_mask;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_signal, &old_mask);
   loop->thread_ = std::thread([core, &started] {
     core->thread_id = std::this_thread::get_id();
     started.set_value();
@@ -85,8 +134,9 @@ std::shared_ptr<Loop> Loop::acquire_default() {
     uv_run(core->loop, UV_RUN_DEFAULT);
     uv_loop_close(core->loop);
   });
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   started_future.wait();
-  default_loop = loop;
+  d.loop = loop;
   return loop;
 }
 
@@ -120,11 +170,7 @@ Loop::~Loop() {
     core_->queue.push_back([core] { core->stop_on_loop(); });
     uv_async_send(&core_->wakeup);
   }
-  if (on_loop_thread()) {
-    thread_.detach();  // the thread owns a reference to the core and ends by itself
-  } else {
-    thread_.join();
-  }
+  thread_.join();  // never on the loop thread: see the deleter in acquire_default()
 }
 
 bool Loop::post(Task task) {
@@ -132,8 +178,9 @@ bool Loop::post(Task task) {
   if (core_->stopped) return false;
   const bool was_empty = core_->queue.empty();
   core_->queue.push_back(std::move(task));
-  // One wakeup per batch: the drain takes everything queued so far.
-  if (was_empty) uv_async_send(&core_->wakeup);
+  // One wakeup per batch: the drain takes everything queued so far, and
+  // a running drain comes back for what is queued meanwhile.
+  if (was_empty && !core_->draining) uv_async_send(&core_->wakeup);
   return true;
 }
 

@@ -1,7 +1,5 @@
 #include "strand.hpp"
 
-#include <optional>
-
 #include "loop.hpp"
 #include "workers.hpp"
 
@@ -9,26 +7,27 @@ namespace uvinet::detail {
 namespace {
 // Callbacks run per drain before the strand yields its thread to others.
 constexpr int kBatch = 64;
+// Queue capacity (callbacks) a strand keeps when it goes idle.
+constexpr std::size_t kKeepCapacity = 1024;
 }  // namespace
 
 Strand::Strand(std::shared_ptr<Loop> loop, std::shared_ptr<WorkerPool> workers)
     : loop_(std::move(loop)), workers_(std::move(workers)) {}
 
-bool Strand::push(Callback fn, CallbackModel model) {
-  return enqueue(Item{std::move(fn), model}, false);
+bool Strand::push(Callback&& fn, CallbackModel model) {
+  return enqueue(std::move(fn), model, false);
 }
 
-bool Strand::push_last(Callback fn, CallbackModel model) {
-  return enqueue(Item{std::move(fn), model}, true);
+bool Strand::push_last(Callback&& fn, CallbackModel model) {
+  return enqueue(std::move(fn), model, true);
 }
 
-bool Strand::enqueue(Item item, bool seal) {
-  const CallbackModel model = item.model;
+bool Strand::enqueue(Callback&& fn, CallbackModel model, bool seal) {
   {
     std::lock_guard lock(mutex_);
     if (sealed_) return false;
     sealed_ = seal;
-    queue_.push_back(std::move(item));
+    queue_.push_back(Item{std::move(fn), model});
     if (running_) return true;
     running_ = true;
   }
@@ -49,28 +48,31 @@ void Strand::schedule(CallbackModel model) {
 
 void Strand::drain(CallbackModel model) {
   for (int done = 0;; ++done) {
-    Item item;
-    std::optional<CallbackModel> hand_over;
-    {
+    if (taken_.next == taken_.items.size()) {
+      // Take everything queued in one swap: producers and this thread meet
+      // on mutex_ once per batch, and both vectors keep their capacity.
+      taken_.items.clear();
+      taken_.next = 0;
+      std::vector<Item> spare_queue, spare_taken;  // declared first: freed after the unlock
       std::lock_guard lock(mutex_);
       if (queue_.empty()) {
+        // Going idle: a burst must not pin its memory on the handle.
+        if (queue_.capacity() > kKeepCapacity) spare_queue.swap(queue_);
+        if (taken_.items.capacity() > kKeepCapacity) spare_taken.swap(taken_.items);
         running_ = false;
         return;
       }
-      // The next callback wants another kind of thread, or others are
-      // waiting for this one: hand over, keeping the strand marked running.
-      if (queue_.front().model != model || done == kBatch) {
-        hand_over = queue_.front().model;
-      } else {
-        item = std::move(queue_.front());
-        queue_.pop_front();
-      }
+      taken_.items.swap(queue_);
     }
-    if (hand_over) {
-      schedule(*hand_over);
+    const CallbackModel next = taken_.items[taken_.next].model;
+    // The next callback wants another kind of thread, or others are
+    // waiting for this one: hand over, keeping the strand marked running.
+    if (next != model || done == kBatch) {
+      schedule(next);
       return;
     }
-    item.fn();
+    Callback fn = std::move(taken_.items[taken_.next++].fn);
+    fn();
   }
 }
 

@@ -88,7 +88,8 @@ class TcpConnector final : public Connector,
     }
     std::string names;
     for (const auto& ss : self->addresses_) {
-      names += (names.empty() ? "" : " ") + address_text(reinterpret_cast<const sockaddr*>(&ss));
+      if (!names.empty()) names += ' ';
+      names += address_text(reinterpret_cast<const sockaddr*>(&ss));
     }
     self->notify_(Status::name_resolved, StatusInfo{{}, names, self->addresses_.size()});
     self->start_timer(self->options_.connect_timeout_ms, [raw = self.get()] {

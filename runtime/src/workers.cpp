@@ -5,18 +5,26 @@
 namespace uvinet::detail {
 namespace {
 
-std::mutex pool_mutex;
-std::weak_ptr<WorkerPool> process_pool;  // guarded by pool_mutex
+// Never destroyed: runtime threads may still be winding down at exit.
+struct ProcessPool {
+  std::mutex mutex;
+  std::weak_ptr<WorkerPool> pool;  // guarded by mutex
+};
+ProcessPool& process_pool() {
+  static auto* p = new ProcessPool;
+  return *p;
+}
 thread_local const void* current_pool_shared = nullptr;
 
 }  // namespace
 
 std::shared_ptr<WorkerPool> WorkerPool::acquire() {
-  std::lock_guard lock(pool_mutex);
-  if (auto pool = process_pool.lock()) return pool;
+  ProcessPool& p = process_pool();
+  std::lock_guard lock(p.mutex);
+  if (auto pool = p.pool.lock()) return pool;
   const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 2u, 16u);
   auto pool = std::make_shared<WorkerPool>(threads);
-  process_pool = pool;
+  p.pool = pool;
   return pool;
 }
 

@@ -81,8 +81,10 @@ struct SessionConfig {
   StatusMask status_mask = all_statuses;
   /// Attach the session to the application's own libuv loop: that loop's
   /// thread becomes the session's I/O thread and no loop thread is started.
-  /// Open the session on that thread, and keep the loop running until the
-  /// session's handle_closing arrived.
+  /// Open the session on that thread, and keep the loop running until every
+  /// handle of the session delivered handle_closing (uv_run returns by itself
+  /// once uvinet let go of the loop). The application must ignore or block
+  /// SIGPIPE on that thread, as libuv writes to sockets with write(2).
   uv_loop_t* loop = nullptr;
 };
 
