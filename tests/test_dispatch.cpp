@@ -123,7 +123,8 @@ TEST_CASE("C6 a long callback may block while the loop goes on serving others") 
     // and the other workers were not held up by this callback.
     saw_other = wait_until([&] { return other_done.load(); });
   }};
-  AsyncContext<std::size_t> quick{[&](Result<std::size_t>) { other_done = true; }, CallbackModel::short_callback};
+  AsyncContext<std::size_t> quick{[&](Result<std::size_t>) { other_done = true; },
+                                  CallbackModel::short_callback};
   REQUIRE(blocked.send("x", &blocking).pending());
   REQUIRE(wait_until([&] { return f.recorder.count(blocked, Status::request_complete) > 0; }));
   REQUIRE(other.send("y", &quick).pending());

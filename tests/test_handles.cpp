@@ -19,8 +19,8 @@ TEST_CASE("C4 each handle reports with its own context and the statuses arrive i
   auto r = f.request("/later?ms=1", 77);
   REQUIRE(r.send("abc").value() == 3);
   f.close(r);
-  const std::vector<Status> expected = {Status::handle_created, Status::sending_request,
-                                        Status::request_sent,   Status::request_complete,
+  const std::vector<Status> expected = {Status::handle_created,     Status::sending_request,
+                                        Status::request_sent,       Status::request_complete,
                                         Status::closing_connection, Status::connection_closed,
                                         Status::handle_closing};
   CHECK(f.recorder.statuses_of(r) == expected);
@@ -59,8 +59,8 @@ TEST_CASE("C4 a failed operation reports request_error with the error, then requ
 TEST_CASE("C4 the status callback and its mask are inherited at creation, and context can change") {
   Fixture f;
   test_support::StatusRecorder mine;
-  const auto mask = uvinet::status_bit(Status::request_complete) |
-                    uvinet::status_bit(Status::handle_closing);
+  const auto mask =
+      uvinet::status_bit(Status::request_complete) | uvinet::status_bit(Status::handle_closing);
   auto conn = f.session.connect("test://mine").value();
   REQUIRE(conn.set_status_callback(mine.callback(), mask));
   auto r = conn.open_request("/now", 5).value();  // created after: inherits `mine`
@@ -69,7 +69,8 @@ TEST_CASE("C4 the status callback and its mask are inherited at creation, and co
   REQUIRE(r.send("x").value() == 1);
   REQUIRE(r.close());
   REQUIRE(mine.wait_closed(r));
-  CHECK(mine.statuses_of(r) == std::vector<Status>{Status::request_complete, Status::handle_closing});
+  CHECK(mine.statuses_of(r) ==
+        std::vector<Status>{Status::request_complete, Status::handle_closing});
   for (const auto& e : mine.events()) CHECK(e.context == 6);
   CHECK(f.recorder.statuses_of(r).empty());  // the session's callback is not asked
   REQUIRE(conn.close());
@@ -153,15 +154,15 @@ TEST_CASE("C12 closing from any thread, inside callbacks, and using a closed han
     std::atomic<int> after_close_errors{0};
     test_support::StatusRecorder mine;
     auto r = f.request("/later?ms=1");
-    REQUIRE(r.set_status_callback([&](uvinet::Handle h, uvinet::Context c, Status s,
-                                      const uvinet::StatusInfo& info) {
-      mine.record(h, c, s, info);
-      if (s == Status::request_sent) {
-        CHECK(h.close());
-        after_close_errors += h.context().error() == errc::invalid_handle;
-        after_close_errors += uvinet::Request(h.id()).send("x").error() == errc::invalid_handle;
-      }
-    }));
+    REQUIRE(r.set_status_callback(
+        [&](uvinet::Handle h, uvinet::Context c, Status s, const uvinet::StatusInfo& info) {
+          mine.record(h, c, s, info);
+          if (s == Status::request_sent) {
+            CHECK(h.close());
+            after_close_errors += h.context().error() == errc::invalid_handle;
+            after_close_errors += uvinet::Request(h.id()).send("x").error() == errc::invalid_handle;
+          }
+        }));
     AsyncContext<std::size_t> ac{[](Result<std::size_t>) {}};
     REQUIRE(r.send("x", &ac).pending());
     REQUIRE(mine.wait_closed(r));

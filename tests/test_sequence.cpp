@@ -98,7 +98,8 @@ TEST_CASE("C8 async_execute: synchronous, at once, and a failing step") {
 namespace {
 
 Task<std::string> ping(uvinet::Request r) {
-  auto sent = co_await uvinet::async_call<std::size_t>([&](auto* ac) { return r.send("ping", ac); });
+  auto sent =
+      co_await uvinet::async_call<std::size_t>([&](auto* ac) { return r.send("ping", ac); });
   if (!sent) co_return "send failed: " + sent.error().message();
   auto reply = co_await uvinet::async_call<std::string>([&](auto* ac) { return r.receive(4, ac); });
   co_return reply.value_or("receive failed");

@@ -83,8 +83,8 @@ void start_operation(uvinet::Request r, std::mt19937& rng,
   Operations& ops = *shared;
   const int id = ops.next++;
   const bool close_in_callback = rng() % 8 == 0;
-  const auto model = rng() % 2 ? uvinet::CallbackModel::long_callback
-                               : uvinet::CallbackModel::short_callback;
+  const auto model =
+      rng() % 2 ? uvinet::CallbackModel::long_callback : uvinet::CallbackModel::short_callback;
   auto done = [shared, id, r, close_in_callback](bool) {
     shared->state[id] += 10;
     ++shared->called;
@@ -149,7 +149,8 @@ TEST_CASE("C13 C5 stress: 8 threads x 10000 create/start/close cycles on random 
           ++ledger.created;
           requests.add(*r);
         } else if (dice < 8) {
-          if (auto h = requests.pick(rng, false)) start_operation(uvinet::Request(h->id()), rng, ops_ptr);
+          if (auto h = requests.pick(rng, false))
+            start_operation(uvinet::Request(h->id()), rng, ops_ptr);
         } else if (auto h = requests.pick(rng, true)) {
           (void)h->close();  // may already be closed by a callback
         }

@@ -87,16 +87,16 @@ Result<std::int64_t> Handle::query_int(Option option) const {
   auto v = query_option(option);
   if (!v) return v.error();
   if (auto* n = std::get_if<std::int64_t>(&*v)) return *n;
-  return Error(errc::invalid_option_value, std::string("option ") + option_name(option) +
-                                               " is a string");
+  return Error(errc::invalid_option_value,
+               std::string("option ") + option_name(option) + " is a string");
 }
 
 Result<std::string> Handle::query_string(Option option) const {
   auto v = query_option(option);
   if (!v) return v.error();
   if (auto* s = std::get_if<std::string>(&*v)) return *s;
-  return Error(errc::invalid_option_value, std::string("option ") + option_name(option) +
-                                               " is an integer");
+  return Error(errc::invalid_option_value,
+               std::string("option ") + option_name(option) + " is an integer");
 }
 
 Result<void> Handle::post(std::function<void()> fn, CallbackModel model) const {
@@ -112,8 +112,8 @@ Result<Session> Session::open(SessionConfig config) {
     return Error(errc::invalid_argument, "SessionConfig: callback_model is neither short nor long");
   }
   auto loop = config.loop ? detail::Loop::attach(config.loop) : detail::Loop::acquire_default();
-  auto session =
-      std::make_shared<detail::SessionObject>(config, std::move(loop), detail::WorkerPool::acquire());
+  auto session = std::make_shared<detail::SessionObject>(config, std::move(loop),
+                                                         detail::WorkerPool::acquire());
   const Handle h = HandleTable::instance().insert(session);
   session->notify(Status::handle_created);
   return Session(h.id());
@@ -130,8 +130,8 @@ Result<Connection> Session::connect(std::string_view url, Context context) const
   cracked->path.clear();
   cracked->query.clear();
   cracked->fragment.clear();
-  auto connection = std::make_shared<detail::ConnectionObject>(*session, context,
-                                                               std::move(*cracked), *module);
+  auto connection =
+      std::make_shared<detail::ConnectionObject>(*session, context, std::move(*cracked), *module);
   const Handle h = HandleTable::instance().insert(connection);
   connection->notify(Status::handle_created);
   return Connection(h.id());
@@ -199,8 +199,8 @@ Result<std::string> Request::receive(std::size_t max_bytes,
 
 Result<OperationValue> Request::call(int verb, std::string data, std::size_t max_bytes,
                                      const AsyncContext<OperationValue>* async) const {
-  return run_operation<OperationValue>(*this, OperationKind::call, verb, std::move(data),
-                                       max_bytes, async, [](OperationValue v) { return v; });
+  return run_operation<OperationValue>(*this, OperationKind::call, verb, std::move(data), max_bytes,
+                                       async, [](OperationValue v) { return v; });
 }
 
 }  // namespace uvinet

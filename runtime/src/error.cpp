@@ -8,11 +8,9 @@ class Category final : public std::error_category {
   const char* name() const noexcept override { return "uvinet"; }
   std::string message(int value) const override {
     switch (static_cast<errc>(value)) {
-      case errc::ok:
-        return "success";
+      case errc::ok: return "success";
 #define UVINET_ERRC_MESSAGE(name, text) \
-  case errc::name:                      \
-    return text;
+  case errc::name: return text;
         UVINET_ERRORS(UVINET_ERRC_MESSAGE)
 #undef UVINET_ERRC_MESSAGE
     }
@@ -29,12 +27,10 @@ const std::error_category& category() noexcept {
 
 const char* error_name(errc e) noexcept {
   switch (e) {
-    case errc::ok:
-      return "ok";
+    case errc::ok: return "ok";
 #define UVINET_ERRC_NAME(name, text) \
-  case errc::name:                   \
-    return #name;
-    UVINET_ERRORS(UVINET_ERRC_NAME)
+  case errc::name: return #name;
+      UVINET_ERRORS(UVINET_ERRC_NAME)
 #undef UVINET_ERRC_NAME
   }
   return "unknown";

@@ -77,8 +77,8 @@ const OptionValue* HandleObject::own_option(Option o) const {
 Result<void> HandleObject::set_option(Option o, OptionValue v) {
   if (!option_applies(o, kind_)) {
     return Error(errc::option_not_applicable, std::string("option ") + option_name(o) +
-                                                  " cannot be set on a " +
-                                                  handle_kind_name(kind_) + " handle");
+                                                  " cannot be set on a " + handle_kind_name(kind_) +
+                                                  " handle");
   }
   if (auto ok = validate_option(o, v); !ok) return ok;
   if (o == Option::context_value) {

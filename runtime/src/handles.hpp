@@ -84,8 +84,8 @@ class HandleObject : public std::enable_shared_from_this<HandleObject> {
   std::atomic<bool> closed_{false};
 
   mutable std::mutex mutex_;
-  std::shared_ptr<const StatusCallback> status_cb_;  // guarded by mutex_
-  StatusMask status_mask_ = 0;                       // guarded by mutex_
+  std::shared_ptr<const StatusCallback> status_cb_;      // guarded by mutex_
+  StatusMask status_mask_ = 0;                           // guarded by mutex_
   std::vector<std::pair<Option, OptionValue>> options_;  // guarded by mutex_
 
  protected:

@@ -5,8 +5,8 @@
 #include <pthread.h>
 
 #include <atomic>
-#include <csignal>
 #include <cassert>
+#include <csignal>
 #include <future>
 
 #include "mutex.hpp"
@@ -188,6 +188,8 @@ bool Loop::on_loop_thread() const noexcept {
   return core_->thread_id.load() == std::this_thread::get_id();
 }
 
-uv_loop_t* Loop::uv() const noexcept { return core_->loop; }
+uv_loop_t* Loop::uv() const noexcept {
+  return core_->loop;
+}
 
 }  // namespace uvinet::detail

@@ -48,7 +48,8 @@ Result<void> unregister_module(std::string_view scheme) {
   std::lock_guard lock(r.mutex);
   auto it = r.modules.find(lower(scheme));
   if (it == r.modules.end()) {
-    return Error(errc::unsupported_scheme, "unregister_module: scheme '" + std::string(scheme) + "'");
+    return Error(errc::unsupported_scheme,
+                 "unregister_module: scheme '" + std::string(scheme) + "'");
   }
   r.modules.erase(it);
   return {};

@@ -71,7 +71,8 @@ OptionValue option_default(Option o) {
 Result<void> validate_option(Option o, const OptionValue& v) {
   const OptionSpec s = spec(o);
   const std::string name = option_name(o);
-  if (s.kinds == 0) return Error(errc::invalid_argument, "unknown option " + std::to_string(int(o)));
+  if (s.kinds == 0)
+    return Error(errc::invalid_argument, "unknown option " + std::to_string(int(o)));
   if (s.is_string != std::holds_alternative<std::string>(v)) {
     return Error(errc::invalid_option_value,
                  "option " + name + " takes " + (s.is_string ? "a string" : "an integer"));
@@ -79,10 +80,9 @@ Result<void> validate_option(Option o, const OptionValue& v) {
   if (s.is_string) return {};
   const auto n = std::get<std::int64_t>(v);
   if (n < s.min || n > s.max) {
-    return Error(errc::invalid_option_value, "option " + name + " must be between " +
-                                                 std::to_string(s.min) + " and " +
-                                                 std::to_string(s.max) + ", not " +
-                                                 std::to_string(n));
+    return Error(errc::invalid_option_value,
+                 "option " + name + " must be between " + std::to_string(s.min) + " and " +
+                     std::to_string(s.max) + ", not " + std::to_string(n));
   }
   return {};
 }

@@ -21,8 +21,7 @@ const char* kind_name(OperationKind kind) {
 
 }  // namespace
 
-RequestObject::RequestObject(std::shared_ptr<ConnectionObject> connection, Context context,
-                             Url url)
+RequestObject::RequestObject(std::shared_ptr<ConnectionObject> connection, Context context, Url url)
     : HandleObject(HandleKind::request, connection, context),
       url_(std::move(url)),
       module_(connection->module()),
@@ -62,9 +61,9 @@ Result<OperationValue> RequestObject::start(OperationKind kind, int verb, std::s
     maybe_finish_close();
     return Error(errc::invalid_handle, where);
   }
-  auto op = std::make_shared<OperationImpl>(
-      std::static_pointer_cast<RequestObject>(shared_from_this()), kind, verb, std::move(data),
-      max_bytes, sides);
+  auto op =
+      std::make_shared<OperationImpl>(std::static_pointer_cast<RequestObject>(shared_from_this()),
+                                      kind, verb, std::move(data), max_bytes, sides);
   op->completion_ = std::move(completion);
   op->model_ = model;
   {
@@ -158,15 +157,15 @@ void RequestObject::start_timers(const std::shared_ptr<OperationImpl>& op) {
   start_transfer_timer();
   // A module's own calls mean protocol-specific things; it times them itself.
   if (op->kind_ == OperationKind::call) return;
-  const Option which = op->kind_ == OperationKind::send ? Option::send_timeout_ms
-                                                        : Option::receive_timeout_ms;
+  const Option which =
+      op->kind_ == OperationKind::send ? Option::send_timeout_ms : Option::receive_timeout_ms;
   if (const auto ms = int_option(which); ms > 0) {
     op->timer_ = make_loop_timer(loop()->uv());
     const errc code = op->kind_ == OperationKind::send ? errc::send_timeout : errc::receive_timeout;
     OperationImpl* raw = op.get();
     op->timer_->start(static_cast<std::uint64_t>(ms), [this, raw, code, ms] {
-      cancel(*raw, Error(code, std::string(kind_name(raw->kind_)) + " to " + url_.host +
-                                   " after " + std::to_string(ms) + " ms"));
+      cancel(*raw, Error(code, std::string(kind_name(raw->kind_)) + " to " + url_.host + " after " +
+                                   std::to_string(ms) + " ms"));
     });
   }
 }
@@ -227,9 +226,9 @@ void RequestObject::complete(OperationImpl& op, Result<OperationValue> result) {
     }
     notify(Status::request_complete, std::move(info));
     if (op.completion_) {
-      deliver([completion = std::move(op.completion_), result = std::move(result)]() mutable {
-        completion(std::move(result));
-      }, op.model_);
+      deliver([completion = std::move(op.completion_),
+               result = std::move(result)]() mutable { completion(std::move(result)); },
+              op.model_);
     } else {
       op.sync_result_.set_value(std::move(result));
     }

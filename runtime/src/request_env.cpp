@@ -59,7 +59,9 @@ class SlotStream final : public Stream {
 
 }  // namespace
 
-std::unique_ptr<Timer> make_loop_timer(uv_loop_t* loop) { return std::make_unique<LoopTimer>(loop); }
+std::unique_ptr<Timer> make_loop_timer(uv_loop_t* loop) {
+  return std::make_unique<LoopTimer>(loop);
+}
 
 RequestEnvImpl::RequestEnvImpl(RequestObject& request) : request_(request) {}
 
@@ -100,9 +102,9 @@ void RequestEnvImpl::connect(std::string host, std::uint16_t port, ConnectCallba
       // its callback inside the call.
       loop->post([alive = alive_, done, server, limit] {
         if (*alive) {
-          done(Error(errc::too_many_connections, "connect to " + server + ": " +
-                                                     std::to_string(limit) +
-                                                     " connections already open"));
+          done(Error(
+              errc::too_many_connections,
+              "connect to " + server + ": " + std::to_string(limit) + " connections already open"));
         }
       });
       return;

@@ -24,8 +24,7 @@ class RequestEnvImpl final : public RequestEnv {
   std::unique_ptr<Timer> make_timer() override;
   Result<OptionValue> option(Option o) const override { return request_.query_option(o); }
   const std::shared_ptr<void>& request_state() const override { return request_.state(); }
-  std::shared_ptr<void> session_state(
-      const std::function<std::shared_ptr<void>()>& make) override {
+  std::shared_ptr<void> session_state(const std::function<std::shared_ptr<void>()>& make) override {
     return request_.session().module_state(request_.module().get(), make);
   }
 

@@ -30,7 +30,7 @@ class SessionObject final : public HandleObject {
   Gate operations_;
   ServerGates servers_;
   std::map<const Module*, std::shared_ptr<void>> module_states_;  // loop thread
-  bool states_closed_ = false;                                     // loop thread
+  bool states_closed_ = false;                                    // loop thread
 };
 
 class ConnectionObject final : public HandleObject {

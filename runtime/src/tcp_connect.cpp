@@ -16,8 +16,7 @@ std::string address_text(const sockaddr* sa) {
   return text;
 }
 
-class TcpConnector final : public Connector,
-                           public std::enable_shared_from_this<TcpConnector> {
+class TcpConnector final : public Connector, public std::enable_shared_from_this<TcpConnector> {
  public:
   TcpConnector(uv_loop_t* loop, std::string host, std::uint16_t port, ConnectOptions options,
                Notify notify, Done done)
@@ -43,7 +42,8 @@ class TcpConnector final : public Connector,
     if (node.size() > 2 && node.front() == '[' && node.back() == ']') {
       node = node.substr(1, node.size() - 2);
     }
-    const int rc = uv_getaddrinfo(loop_, &req->req, on_resolved, node.c_str(), port.c_str(), &hints);
+    const int rc =
+        uv_getaddrinfo(loop_, &req->req, on_resolved, node.c_str(), port.c_str(), &hints);
     if (rc != 0) {
       delete req;
       finish(uv_error(rc, errc::name_not_resolved, "resolve " + host_));
@@ -123,8 +123,8 @@ class TcpConnector final : public Connector,
   }
 
   static void on_connected(uv_connect_t* req, int status) {
-    std::unique_ptr<Attempt> attempt(reinterpret_cast<Attempt*>(
-        reinterpret_cast<char*>(req) - offsetof(Attempt, req)));
+    std::unique_ptr<Attempt> attempt(
+        reinterpret_cast<Attempt*>(reinterpret_cast<char*>(req) - offsetof(Attempt, req)));
     auto self = attempt->owner.lock();
     if (!self || self->attempt_ != attempt.get()) {
       // Abandoned (timeout or cancel): the socket was closed by abort().
@@ -133,7 +133,8 @@ class TcpConnector final : public Connector,
     self->attempt_ = nullptr;
     if (status != 0) {
       close_socket(attempt->tcp);
-      self->last_error_ = uv_error(status, errc::cannot_connect, "connect to " + self->current_name_);
+      self->last_error_ =
+          uv_error(status, errc::cannot_connect, "connect to " + self->current_name_);
       self->try_next();
       return;
     }
@@ -186,7 +187,8 @@ class TcpConnector final : public Connector,
   void abort() {
     done_ = nullptr;
     if (resolving_) {
-      uv_cancel(reinterpret_cast<uv_req_t*>(resolving_));  // its callback still runs, and ignores us
+      uv_cancel(
+          reinterpret_cast<uv_req_t*>(resolving_));  // its callback still runs, and ignores us
       resolving_ = nullptr;
     }
     if (attempt_) {

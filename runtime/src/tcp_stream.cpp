@@ -56,14 +56,12 @@ class TcpStream final : public Stream {
     }
     auto* w = new WriteRequest{{}, std::move(data), std::move(done), alive_, peer_};
     uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-    const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(tcp_), &buf, 1,
-                            [](uv_write_t* req, int status) {
-                              std::unique_ptr<WriteRequest> w(reinterpret_cast<WriteRequest*>(req));
-                              if (!*w->alive || !w->done) return;
-                              w->done(status == 0 ? Error()
-                                                  : uv_error(status, errc::io_error,
-                                                             "write to " + w->peer));
-                            });
+    const int rc = uv_write(
+        &w->req, reinterpret_cast<uv_stream_t*>(tcp_), &buf, 1, [](uv_write_t* req, int status) {
+          std::unique_ptr<WriteRequest> w(reinterpret_cast<WriteRequest*>(req));
+          if (!*w->alive || !w->done) return;
+          w->done(status == 0 ? Error() : uv_error(status, errc::io_error, "write to " + w->peer));
+        });
     if (rc != 0) {
       std::unique_ptr<WriteRequest> owned(w);
       owned->done(uv_error(rc, errc::io_error, "write to " + peer_));
@@ -76,15 +74,13 @@ class TcpStream final : public Stream {
       return;
     }
     auto* s = new ShutdownRequest{{}, std::move(done), alive_, peer_};
-    const int rc = uv_shutdown(&s->req, reinterpret_cast<uv_stream_t*>(tcp_),
-                               [](uv_shutdown_t* req, int status) {
-                                 std::unique_ptr<ShutdownRequest> s(
-                                     reinterpret_cast<ShutdownRequest*>(req));
-                                 if (!*s->alive || !s->done) return;
-                                 s->done(status == 0 ? Error()
-                                                     : uv_error(status, errc::io_error,
-                                                                "shutdown of " + s->peer));
-                               });
+    const int rc = uv_shutdown(
+        &s->req, reinterpret_cast<uv_stream_t*>(tcp_), [](uv_shutdown_t* req, int status) {
+          std::unique_ptr<ShutdownRequest> s(reinterpret_cast<ShutdownRequest*>(req));
+          if (!*s->alive || !s->done) return;
+          s->done(status == 0 ? Error()
+                              : uv_error(status, errc::io_error, "shutdown of " + s->peer));
+        });
     if (rc != 0) {
       std::unique_ptr<ShutdownRequest> owned(s);
       owned->done(uv_error(rc, errc::io_error, "shutdown of " + peer_));

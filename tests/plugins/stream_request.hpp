@@ -77,26 +77,13 @@ class StreamRequest final : public uvinet::ProtocolRequest {
   void set_state(State next) {
     state_ = next;
     switch (next) {
-      case State::idle:
-        break;
-      case State::connecting:
-        on_connecting();
-        break;
-      case State::open:
-        on_open();
-        break;
-      case State::ended:
-        on_ended();
-        break;
-      case State::failed:
-        on_failed();
-        break;
-      case State::closing:
-        on_closing();
-        break;
-      case State::closed:
-        on_closed();
-        break;
+      case State::idle: break;
+      case State::connecting: on_connecting(); break;
+      case State::open: on_open(); break;
+      case State::ended: on_ended(); break;
+      case State::failed: on_failed(); break;
+      case State::closing: on_closing(); break;
+      case State::closed: on_closed(); break;
     }
   }
 

@@ -78,28 +78,28 @@ class StatusRecorder {
 
  private:
   struct State {
-  void record(uvinet::Handle h, uvinet::Context c, uvinet::Status s,
-              const uvinet::StatusInfo& info) {
-    {
+    void record(uvinet::Handle h, uvinet::Context c, uvinet::Status s,
+                const uvinet::StatusInfo& info) {
+      {
+        std::lock_guard lock(mutex_);
+        if (inside_[h.id()]++ != 0) overlap_ = true;
+        auto& closed = closed_[h.id()];
+        if (closed) after_closing_ = true;  // something came after handle_closing
+        if (s == uvinet::Status::handle_closing) closed = true;
+        events_.push_back(Event{h, c, s, info, std::this_thread::get_id()});
+      }
+      // Stay inside a little so overlapping deliveries would be caught.
+      std::this_thread::yield();
       std::lock_guard lock(mutex_);
-      if (inside_[h.id()]++ != 0) overlap_ = true;
-      auto& closed = closed_[h.id()];
-      if (closed) after_closing_ = true;  // something came after handle_closing
-      if (s == uvinet::Status::handle_closing) closed = true;
-      events_.push_back(Event{h, c, s, info, std::this_thread::get_id()});
+      --inside_[h.id()];
     }
-    // Stay inside a little so overlapping deliveries would be caught.
-    std::this_thread::yield();
-    std::lock_guard lock(mutex_);
-    --inside_[h.id()];
-  }
 
-  mutable std::mutex mutex_;
-  std::vector<Event> events_;
-  std::map<std::uint64_t, bool> closed_;
-  std::map<std::uint64_t, int> inside_;
-  std::atomic<bool> overlap_{false};
-  std::atomic<bool> after_closing_{false};
+    mutable std::mutex mutex_;
+    std::vector<Event> events_;
+    std::map<std::uint64_t, bool> closed_;
+    std::map<std::uint64_t, int> inside_;
+    std::atomic<bool> overlap_{false};
+    std::atomic<bool> after_closing_{false};
   };
   std::shared_ptr<State> state_;
 };

@@ -7,8 +7,8 @@
 namespace test_support {
 namespace {
 
-using uvinet::Error;
 using uvinet::errc;
+using uvinet::Error;
 using uvinet::Operation;
 using uvinet::OperationKind;
 using uvinet::OperationValue;
@@ -87,16 +87,17 @@ class TestRequest final : public uvinet::ProtocolRequest {
   void connect(const std::shared_ptr<Operation>& op) {
     const auto port = static_cast<std::uint16_t>(std::stoi(env_.url().query.substr(5)));
     std::weak_ptr<Operation> weak = op;
-    env_.connect("127.0.0.1", port, [this, weak](uvinet::Result<std::unique_ptr<uvinet::Stream>> r) {
-      auto op = weak.lock();
-      if (!op || op->completed()) return;
-      if (!r) {
-        complete(*op, r.error());
-        return;
-      }
-      stream_ = std::move(*r);
-      complete(*op, OperationValue{0, "connected"});
-    });
+    env_.connect("127.0.0.1", port,
+                 [this, weak](uvinet::Result<std::unique_ptr<uvinet::Stream>> r) {
+                   auto op = weak.lock();
+                   if (!op || op->completed()) return;
+                   if (!r) {
+                     complete(*op, r.error());
+                     return;
+                   }
+                   stream_ = std::move(*r);
+                   complete(*op, OperationValue{0, "connected"});
+                 });
   }
 
   void finish(Operation& op) {

@@ -23,8 +23,8 @@ struct ModuleCounters {
   std::atomic<int> started{0};
   std::atomic<int> cancelled{0};
   std::atomic<int> released{0};
-  std::atomic<int> in_flight{0};      // started by the module, not yet completed
-  std::atomic<int> max_in_flight{0};  // the most at once since the last reset
+  std::atomic<int> in_flight{0};       // started by the module, not yet completed
+  std::atomic<int> max_in_flight{0};   // the most at once since the last reset
   std::atomic<int> session_states{0};  // per-session states the module made
 };
 

@@ -102,14 +102,11 @@ Result<std::string> request_head(const RequestHead& head) {
     if (auto ok = append_field(out, field, "header"); !ok) return ok.error();
   }
   switch (head.framing) {
-    case Framing::none:
-      break;
+    case Framing::none: break;
     case Framing::content_length:
       out.append("Content-Length: ").append(std::to_string(head.content_length)).append("\r\n");
       break;
-    case Framing::chunked:
-      out.append("Transfer-Encoding: chunked\r\n");
-      break;
+    case Framing::chunked: out.append("Transfer-Encoding: chunked\r\n"); break;
   }
   out.append("\r\n");
   return out;

@@ -173,39 +173,27 @@ Result<std::size_t> ResponseParser::feed(std::string_view data) {
 
 std::size_t ResponseParser::step(std::string_view in) {
   switch (state_) {
-    case State::status_line:
-      return on_status_line(in);
-    case State::header_line:
-      return on_header_line(in);
-    case State::body_length:
-      return on_body_length(in);
-    case State::body_until_close:
-      return on_body_until_close(in);
-    case State::chunk_size:
-      return on_chunk_size(in);
-    case State::chunk_data:
-      return on_chunk_data(in);
+    case State::status_line: return on_status_line(in);
+    case State::header_line: return on_header_line(in);
+    case State::body_length: return on_body_length(in);
+    case State::body_until_close: return on_body_until_close(in);
+    case State::chunk_size: return on_chunk_size(in);
+    case State::chunk_data: return on_chunk_data(in);
     case State::chunk_data_cr:
-    case State::chunk_data_lf:
-      return on_chunk_data_end(in);
-    case State::trailer_line:
-      return on_trailer_line(in);
+    case State::chunk_data_lf: return on_chunk_data_end(in);
+    case State::trailer_line: return on_trailer_line(in);
     case State::complete:
     case State::tunnel:
-    case State::failed:
-      break;
+    case State::failed: break;
   }
   return 0;
 }
 
 const char* ResponseParser::line_name(Section section) const noexcept {
   switch (section) {
-    case Section::head:
-      return state_ == State::status_line ? "status line" : "header line";
-    case Section::trailers:
-      return "trailer line";
-    case Section::chunk_line:
-      break;
+    case Section::head: return state_ == State::status_line ? "status line" : "header line";
+    case Section::trailers: return "trailer line";
+    case Section::chunk_line: break;
   }
   return "chunk size line";
 }
@@ -474,19 +462,13 @@ void ResponseParser::end_of_head() {
 void ResponseParser::begin_body() {
   switch (head_.body) {
     case BodyKind::none:
-    case BodyKind::tunnel:
-      complete_message();
-      break;
+    case BodyKind::tunnel: complete_message(); break;
     case BodyKind::length:
       expected_ = remaining_ = content_length_;
       set_state(State::body_length);
       break;
-    case BodyKind::chunked:
-      set_state(State::chunk_size);
-      break;
-    case BodyKind::until_close:
-      set_state(State::body_until_close);
-      break;
+    case BodyKind::chunked: set_state(State::chunk_size); break;
+    case BodyKind::until_close: set_state(State::body_until_close); break;
   }
 }
 
@@ -608,29 +590,21 @@ Result<void> ResponseParser::finish() {
   switch (state_) {
     case State::status_line:
       return truncated(started_ ? "in status line" : "before the status line");
-    case State::header_line:
-      return truncated("in headers");
+    case State::header_line: return truncated("in headers");
     case State::body_length:
       return truncated("body: got " + std::to_string(expected_ - remaining_) + " of " +
                        std::to_string(expected_) + " bytes");
-    case State::body_until_close:
-      complete_message();
-      return {};
-    case State::chunk_size:
-      return truncated("in chunk size");
+    case State::body_until_close: complete_message(); return {};
+    case State::chunk_size: return truncated("in chunk size");
     case State::chunk_data:
       return truncated("in chunk data: got " + std::to_string(expected_ - remaining_) + " of " +
                        std::to_string(expected_) + " bytes");
     case State::chunk_data_cr:
-    case State::chunk_data_lf:
-      return truncated("after chunk data");
-    case State::trailer_line:
-      return truncated("in trailers");
+    case State::chunk_data_lf: return truncated("after chunk data");
+    case State::trailer_line: return truncated("in trailers");
     case State::complete:
-    case State::tunnel:
-      return {};
-    case State::failed:
-      break;
+    case State::tunnel: return {};
+    case State::failed: break;
   }
   return error_;
 }

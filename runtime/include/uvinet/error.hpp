@@ -11,6 +11,7 @@
 namespace uvinet {
 
 // X(name, message): the single place to add an error.
+// clang-format off
 #define UVINET_ERRORS(X)                                                                     \
   X(io_pending, "the operation is pending and will complete through its callback")          \
   X(invalid_handle, "the handle is not open: it was closed, or never existed")              \
@@ -53,6 +54,7 @@ namespace uvinet {
   X(decoded_too_large, "the decoded response body is larger than the limit")                \
   X(too_many_redirects, "the response redirected more times than allowed")                  \
   X(redirect_refused, "the redirect is not allowed by the redirect policy")
+// clang-format on
 
 enum class errc : int {
   ok = 0,
@@ -76,7 +78,7 @@ inline std::error_code make_error_code(errc e) noexcept {
 class Error {
  public:
   Error() = default;
-  Error(std::error_code code) : code_(code) {}  // NOLINT: implicit by design
+  Error(std::error_code code) : code_(code) {}        // NOLINT: implicit by design
   Error(errc code) : code_(make_error_code(code)) {}  // NOLINT: implicit by design
   Error(std::error_code code, std::string where)
       : code_(code), where_(std::make_shared<const std::string>(std::move(where))) {}
@@ -92,9 +94,7 @@ class Error {
 
   friend bool operator==(const Error& a, const Error& b) noexcept { return a.code_ == b.code_; }
   friend bool operator==(const Error& a, errc b) noexcept { return a.code_ == make_error_code(b); }
-  friend bool operator==(const Error& a, const std::error_code& b) noexcept {
-    return a.code_ == b;
-  }
+  friend bool operator==(const Error& a, const std::error_code& b) noexcept { return a.code_ == b; }
 
  private:
   std::error_code code_;

@@ -46,8 +46,7 @@ class Handle {
 
   /// Sets this handle's status callback; handles created under it afterwards
   /// inherit it together with its mask (C4).
-  Result<void> set_status_callback(StatusCallback callback,
-                                   StatusMask mask = all_statuses) const;
+  Result<void> set_status_callback(StatusCallback callback, StatusMask mask = all_statuses) const;
 
   Result<void> set_option(Option option, OptionValue value) const;
   Result<OptionValue> query_option(Option option) const;

@@ -87,7 +87,8 @@ class RequestEnv {
   virtual const std::shared_ptr<void>& request_state() const = 0;
   /// State this module keeps per session (a connection pool), made by
   /// `make` on first use; loop thread only, like everything here.
-  virtual std::shared_ptr<void> session_state(const std::function<std::shared_ptr<void>()>& make) = 0;
+  virtual std::shared_ptr<void> session_state(
+      const std::function<std::shared_ptr<void>()>& make) = 0;
 };
 
 /// A module's state machine for one request handle.
@@ -146,10 +147,10 @@ Result<std::shared_ptr<Module>> load_module(const std::string& path);
 }  // namespace uvinet
 
 /// Defines the two entry points of a plugin for module class `ModuleClass`.
-#define UVINET_DEFINE_MODULE(ModuleClass)                                        \
-  extern "C" __attribute__((visibility("default"))) int uvinet_module_abi_version() { \
-    return ::uvinet::module_abi_version;                                         \
-  }                                                                              \
+#define UVINET_DEFINE_MODULE(ModuleClass)                                                      \
+  extern "C" __attribute__((visibility("default"))) int uvinet_module_abi_version() {          \
+    return ::uvinet::module_abi_version;                                                       \
+  }                                                                                            \
   extern "C" __attribute__((visibility("default"))) ::uvinet::Module* uvinet_module_create() { \
-    return new ModuleClass();                                                    \
+    return new ModuleClass();                                                                  \
   }

@@ -13,10 +13,10 @@ template <class T>
 class Result : public tl::expected<T, Error> {
  public:
   using tl::expected<T, Error>::expected;
-  Result(const tl::expected<T, Error>& e) : tl::expected<T, Error>(e) {}  // NOLINT
+  Result(const tl::expected<T, Error>& e) : tl::expected<T, Error>(e) {}        // NOLINT
   Result(tl::expected<T, Error>&& e) : tl::expected<T, Error>(std::move(e)) {}  // NOLINT
-  Result(Error e) : tl::expected<T, Error>(tl::unexpect, std::move(e)) {}  // NOLINT
-  Result(errc e) : tl::expected<T, Error>(tl::unexpect, Error(e)) {}  // NOLINT
+  Result(Error e) : tl::expected<T, Error>(tl::unexpect, std::move(e)) {}       // NOLINT
+  Result(errc e) : tl::expected<T, Error>(tl::unexpect, Error(e)) {}            // NOLINT
 
   /// True when the call will complete later through its AsyncContext callback.
   bool pending() const noexcept { return !this->has_value() && this->error() == errc::io_pending; }
@@ -27,6 +27,8 @@ class Result : public tl::expected<T, Error> {
 };
 
 /// The result of a call that is pending (only the runtime makes these).
-inline Error pending_error() { return Error(errc::io_pending); }
+inline Error pending_error() {
+  return Error(errc::io_pending);
+}
 
 }  // namespace uvinet

@@ -3,7 +3,8 @@
 // same thing written as a C++20 coroutine.
 //
 //   auto second = [&](AsyncExecution& x) {
-//     return x.started(request.receive(100, x.context<std::string>([&](std::string s) { reply = s; })));
+//     return x.started(request.receive(100, x.context<std::string>([&](std::string s) { reply = s;
+//     })));
 //   };
 //   auto first = [&](AsyncExecution& x) {
 //     x.next(second);
@@ -38,12 +39,11 @@ class AsyncExecution {
   template <class T>
   const AsyncContext<T>* context(std::function<void(T)> on_value = {}) {
     auto state = state_;
-    auto* ac = new AsyncContext<T>{
-        [state, on_value](Result<T> r) {
-          if (r && on_value) on_value(std::move(*r));
-          state->resume(r ? Result<void>() : Result<void>(r.error()));
-        },
-        state->model};
+    auto* ac = new AsyncContext<T>{[state, on_value](Result<T> r) {
+                                     if (r && on_value) on_value(std::move(*r));
+                                     state->resume(r ? Result<void>() : Result<void>(r.error()));
+                                   },
+                                   state->model};
     contexts_.emplace_back(ac, [](void* p) { delete static_cast<AsyncContext<T>*>(p); });
     on_value_now_ = [on_value](void* value) {
       if (on_value) on_value(std::move(*static_cast<T*>(value)));
