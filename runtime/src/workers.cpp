@@ -52,11 +52,15 @@ WorkerPool::~WorkerPool() {
 }
 
 void WorkerPool::post(Task task) {
+  bool wake;
   {
     std::lock_guard lock(shared_->mutex);
     shared_->queue.push_back(std::move(task));
+    // Busy workers come back for the queue by themselves: wake one only when
+    // one is waiting, and spare a futex call per post under load.
+    wake = shared_->idle > 0;
   }
-  shared_->wake.notify_one();
+  if (wake) shared_->wake.notify_one();
 }
 
 bool WorkerPool::on_worker_thread() const noexcept {
@@ -67,7 +71,11 @@ void WorkerPool::run(const std::shared_ptr<Shared>& shared) {
   current_pool_shared = shared.get();
   std::unique_lock lock(shared->mutex);
   for (;;) {
-    shared->wake.wait(lock, [&] { return shared->stopping || !shared->queue.empty(); });
+    while (!shared->stopping && shared->queue.empty()) {
+      ++shared->idle;
+      shared->wake.wait(lock);
+      --shared->idle;
+    }
     if (shared->queue.empty()) return;  // stopping, and nothing left to run
     Task task = std::move(shared->queue.front());
     shared->queue.pop_front();

@@ -32,6 +32,7 @@ class WorkerPool {
     std::mutex mutex;
     std::condition_variable wake;
     std::deque<Task> queue;
+    int idle = 0;  // workers waiting on `wake`
     bool stopping = false;
   };
   static void run(const std::shared_ptr<Shared>& shared);
