@@ -19,18 +19,29 @@ using uvinet::Result;
 
 namespace {
 
-// A loopback port whose backlog completes connections nobody accepts.
+// A loopback port whose backlog completes connections nobody accepts, on
+// 127.0.0.1 or on ::1.
 struct Listener {
-  Listener() {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  explicit Listener(bool ipv6 = false) {
+    fd = ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+    sockaddr_storage ss{};
+    socklen_t len;
+    if (ipv6) {
+      auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+      a->sin6_family = AF_INET6;
+      a->sin6_addr = in6addr_loopback;
+      len = sizeof *a;
+    } else {
+      auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+      a->sin_family = AF_INET;
+      a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      len = sizeof *a;
+    }
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0);
     REQUIRE(::listen(fd, 64) == 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    port = ntohs(ipv6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                      : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
   }
   ~Listener() { ::close(fd); }
   int fd;
@@ -119,4 +130,28 @@ TEST_CASE("C7 connections per server: fail fast, then queue") {
   CHECK(queued.get().value() == "connected");
   f.close(b);
   f.close(c);
+}
+
+TEST_CASE("TCP connects over IPv6 too, reporting each step") {
+  Listener server(/*ipv6=*/true);
+  const std::string target = "/connect?port=" + std::to_string(server.port) + "&host=::1";
+  Fixture f;
+  auto r = f.request(target.c_str());
+  CHECK(r.receive(100).value() == "connected");
+  f.close(r);
+  std::vector<uvinet::Status> steps;
+  for (const auto& e : f.recorder.events()) {
+    if (e.handle != r) continue;
+    if (e.status == uvinet::Status::connecting_to_server ||
+        e.status == uvinet::Status::connected_to_server) {
+      CHECK(e.info.text == "[::1]:" + std::to_string(server.port));
+    }
+    steps.push_back(e.status);
+  }
+  const auto has = [&](uvinet::Status s) {
+    return std::find(steps.begin(), steps.end(), s) != steps.end();
+  };
+  CHECK(has(uvinet::Status::resolving_name));
+  CHECK(has(uvinet::Status::name_resolved));
+  CHECK(has(uvinet::Status::connected_to_server));
 }

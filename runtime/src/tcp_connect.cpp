@@ -35,7 +35,9 @@ class TcpConnector final : public Connector, public std::enable_shared_from_this
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_ADDRCONFIG;
+    // No AI_ADDRCONFIG: glibc ignores loopback when it decides whether the
+    // host "has" IPv6, so [::1] would not resolve on a machine whose only
+    // IPv6 address is ::1. Every address is tried in turn anyway.
     const std::string port = std::to_string(port_);
     // Strip the brackets an IPv6 literal may carry.
     std::string node = host_;

@@ -85,9 +85,13 @@ class TestRequest final : public uvinet::ProtocolRequest {
 
  private:
   void connect(const std::shared_ptr<Operation>& op) {
-    const auto port = static_cast<std::uint16_t>(std::stoi(env_.url().query.substr(5)));
+    // ?port=N, or ?port=N&host=H (default 127.0.0.1)
+    const std::string& q = env_.url().query;
+    const auto port = static_cast<std::uint16_t>(std::stoi(q.substr(5)));
+    const auto at = q.find("&host=");
+    std::string host = at == std::string::npos ? "127.0.0.1" : q.substr(at + 6);
     std::weak_ptr<Operation> weak = op;
-    env_.connect("127.0.0.1", port,
+    env_.connect(std::move(host), port,
                  [this, weak](uvinet::Result<std::unique_ptr<uvinet::Stream>> r) {
                    auto op = weak.lock();
                    if (!op || op->completed()) return;

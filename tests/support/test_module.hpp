@@ -5,8 +5,8 @@
 //   /later    completes on a later loop pass (?ms=N waits N ms; default 0)
 //   /never    completes only when cancelled
 //   /fail     completes later with errc::protocol_error
-//   /connect  connects to 127.0.0.1:?port=N through the runtime, completes
-//             when connected, and holds the connection until closed
+//   /connect  connects to ?port=N (&host=H, default 127.0.0.1) through the
+//             runtime, completes when connected, holds the connection until closed
 // Send completes with the byte count; receive with min(max, 4) bytes "data";
 // a call with its verb as the count and its data echoed.
 // Scheme "test" is one-operation-at-a-time; "testduplex" is duplex.
