@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/process.hpp"
+
 namespace uvinet_test {
 
 /// socat listening on 127.0.0.1 and forking `handler` (a socat address such
@@ -37,11 +39,10 @@ class SocatServer {
 
  private:
   bool try_start(const std::string& socat);  // false: lost the port to someone else
-  void stop();
 
   std::string handler_;
   int log_fd_ = -1;  // socat's stderr, shown when it fails to start (an unlinked file)
-  pid_t pid_ = -1;
+  ChildProcess socat_;
   std::uint16_t port_ = 0;
 };
 
