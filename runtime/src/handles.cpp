@@ -139,7 +139,6 @@ void HandleObject::mark_released() {
 void HandleObject::maybe_finish_close() {
   if (!closing_.load() || !released_.load() || !idle()) return;
   if (closed_.exchange(true)) return;
-  on_closed();
   // handle_closing is the strand's last callback (C5), whether or not the
   // status callback wants it: sealing the strand drops anything later.
   std::shared_ptr<const StatusCallback> cb;

@@ -65,7 +65,6 @@ class HandleObject : public std::enable_shared_from_this<HandleObject> {
   /// Queues handle_closing once closing, released and idle. Idempotent.
   void maybe_finish_close();
   virtual bool idle() const { return true; }
-  virtual void on_closed() {}
 
  private:
   friend class HandleTable;

@@ -33,15 +33,10 @@ void Gate::release() {
   next();
 }
 
-std::int64_t Gate::in_use() const {
-  std::lock_guard lock(mutex_);
-  return in_use_;
-}
 
 ServerGates::SlotPtr ServerGates::try_acquire(const std::string& server, std::int64_t limit) {
   std::lock_guard lock(mutex_);
   Entry& e = servers_[server];
-  e.limit = limit;
   if (e.in_use >= limit || !e.waiters.empty()) return nullptr;
   ++e.in_use;
   return std::make_unique<Slot>(this, server);
@@ -51,7 +46,6 @@ ServerGates::SlotPtr ServerGates::acquire_or_wait(const std::string& server, std
                                                   std::function<void(SlotPtr)> waiter) {
   std::lock_guard lock(mutex_);
   Entry& e = servers_[server];
-  e.limit = limit;
   if (e.in_use < limit && e.waiters.empty()) {
     ++e.in_use;
     return std::make_unique<Slot>(this, server);
@@ -77,10 +71,5 @@ void ServerGates::release(const std::string& server) {
   next(std::make_unique<Slot>(this, server));
 }
 
-std::int64_t ServerGates::in_use(const std::string& server) const {
-  std::lock_guard lock(mutex_);
-  auto it = servers_.find(server);
-  return it == servers_.end() ? 0 : it->second.in_use;
-}
 
 }  // namespace uvinet::detail

@@ -23,7 +23,6 @@ class Gate {
   bool acquire_or_wait(std::int64_t limit, Waiter waiter);
   /// Gives the slot back, or hands it straight to the first waiter.
   void release();
-  std::int64_t in_use() const;
 
  private:
   mutable std::mutex mutex_;
@@ -42,12 +41,10 @@ class ServerGates {
   /// Takes a slot now, or queues `waiter` to be given one later (nullptr).
   SlotPtr acquire_or_wait(const std::string& server, std::int64_t limit,
                           std::function<void(SlotPtr)> waiter);
-  std::int64_t in_use(const std::string& server) const;
 
  private:
   struct Entry {
     std::int64_t in_use = 0;
-    std::int64_t limit = 0;
     std::deque<std::function<void(SlotPtr)>> waiters;
   };
   void release(const std::string& server);
