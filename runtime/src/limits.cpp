@@ -33,7 +33,6 @@ void Gate::release() {
   next();
 }
 
-
 ServerGates::SlotPtr ServerGates::try_acquire(const std::string& server, std::int64_t limit) {
   std::lock_guard lock(mutex_);
   Entry& e = servers_[server];
@@ -70,6 +69,5 @@ void ServerGates::release(const std::string& server) {
   }
   next(std::make_unique<Slot>(this, server));
 }
-
 
 }  // namespace uvinet::detail
