@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "limits.hpp"
 #include "support/fixture.hpp"
 
 using test_support::Completion;
@@ -130,6 +131,23 @@ TEST_CASE("C7 connections per server: fail fast, then queue") {
   CHECK(queued.get().value() == "connected");
   f.close(b);
   f.close(c);
+}
+
+TEST_CASE("C7 a connection slot outlives its session's gates and still passes on") {
+  // A slot can sit in a loop task that runs after its session has gone.
+  using uvinet::detail::ServerGates;
+  ServerGates::SlotPtr held, handed_over;
+  {
+    ServerGates gates;
+    held = gates.try_acquire("h:1", 1);
+    REQUIRE(held);
+    CHECK_FALSE(gates.try_acquire("h:1", 1));
+    CHECK_FALSE(gates.acquire_or_wait("h:1", 1,
+                                      [&](ServerGates::SlotPtr s) { handed_over = std::move(s); }));
+  }
+  held.reset();  // passes to the waiter
+  CHECK(handed_over);
+  handed_over.reset();
 }
 
 TEST_CASE("TCP connects over IPv6 too, reporting each step") {

@@ -33,41 +33,53 @@ void Gate::release() {
   next();
 }
 
+struct ServerGates::Table {
+  struct Entry {
+    std::int64_t in_use = 0;
+    std::deque<std::function<void(SlotPtr)>> waiters;
+  };
+  std::mutex mutex;
+  std::map<std::string, Entry, std::less<>> servers;
+};
+
+ServerGates::ServerGates() : table_(std::make_shared<Table>()) {}
+
 ServerGates::SlotPtr ServerGates::try_acquire(const std::string& server, std::int64_t limit) {
-  std::lock_guard lock(mutex_);
-  Entry& e = servers_[server];
+  std::lock_guard lock(table_->mutex);
+  auto& e = table_->servers[server];
   if (e.in_use >= limit || !e.waiters.empty()) return nullptr;
   ++e.in_use;
-  return std::make_unique<Slot>(this, server);
+  return std::make_unique<Slot>(table_, server);
 }
 
 ServerGates::SlotPtr ServerGates::acquire_or_wait(const std::string& server, std::int64_t limit,
                                                   std::function<void(SlotPtr)> waiter) {
-  std::lock_guard lock(mutex_);
-  Entry& e = servers_[server];
+  std::lock_guard lock(table_->mutex);
+  auto& e = table_->servers[server];
   if (e.in_use < limit && e.waiters.empty()) {
     ++e.in_use;
-    return std::make_unique<Slot>(this, server);
+    return std::make_unique<Slot>(table_, server);
   }
   e.waiters.push_back(std::move(waiter));
   return nullptr;
 }
 
-void ServerGates::release(const std::string& server) {
+ServerGates::Slot::~Slot() {
   std::function<void(SlotPtr)> next;
   {
-    std::lock_guard lock(mutex_);
-    auto it = servers_.find(server);
-    if (it == servers_.end()) return;
-    Entry& e = it->second;
+    std::lock_guard lock(table_->mutex);
+    auto it = table_->servers.find(server_);
+    if (it == table_->servers.end()) return;
+    auto& e = it->second;
     if (e.waiters.empty()) {
-      if (--e.in_use == 0) servers_.erase(it);
+      if (--e.in_use == 0) table_->servers.erase(it);
       return;
     }
     next = std::move(e.waiters.front());
     e.waiters.pop_front();
   }
-  next(std::make_unique<Slot>(this, server));
+  // The slot passes straight on to the first waiter; in_use is unchanged.
+  next(std::make_unique<Slot>(table_, server_));
 }
 
 }  // namespace uvinet::detail

@@ -31,10 +31,14 @@ class Gate {
 };
 
 /// One gate per server ("host:port"), made on first use and dropped when idle.
+/// Slots share ownership of the gate table, so a slot still held by a queued
+/// loop task after its session has gone releases safely.
 class ServerGates {
  public:
   class Slot;
   using SlotPtr = std::unique_ptr<Slot>;
+
+  ServerGates();
 
   /// Takes a slot for `server` if fewer than `limit` are taken.
   SlotPtr try_acquire(const std::string& server, std::int64_t limit);
@@ -42,27 +46,23 @@ class ServerGates {
   SlotPtr acquire_or_wait(const std::string& server, std::int64_t limit,
                           std::function<void(SlotPtr)> waiter);
 
- private:
-  struct Entry {
-    std::int64_t in_use = 0;
-    std::deque<std::function<void(SlotPtr)>> waiters;
-  };
-  void release(const std::string& server);
+  struct Table;
 
-  mutable std::mutex mutex_;
-  std::map<std::string, Entry, std::less<>> servers_;
+ private:
+  std::shared_ptr<Table> table_;
 };
 
 /// A held connection slot; destroying it frees the slot.
 class ServerGates::Slot {
  public:
-  Slot(ServerGates* gates, std::string server) : gates_(gates), server_(std::move(server)) {}
-  ~Slot() { gates_->release(server_); }
+  Slot(std::shared_ptr<Table> table, std::string server)
+      : table_(std::move(table)), server_(std::move(server)) {}
+  ~Slot();
   Slot(const Slot&) = delete;
   Slot& operator=(const Slot&) = delete;
 
  private:
-  ServerGates* gates_;
+  std::shared_ptr<Table> table_;
   std::string server_;
 };
 
