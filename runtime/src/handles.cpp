@@ -102,6 +102,10 @@ Result<OptionValue> HandleObject::query_option(Option o) const {
                                                   " does not apply to a " +
                                                   handle_kind_name(kind_) + " handle");
   }
+  return effective_option(o);
+}
+
+OptionValue HandleObject::effective_option(Option o) const {
   if (o == Option::context_value) return OptionValue(static_cast<std::int64_t>(context()));
   for (const HandleObject* h = this; h; h = h->parent_.get()) {
     std::lock_guard lock(h->mutex_);

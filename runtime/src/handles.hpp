@@ -47,6 +47,9 @@ class HandleObject : public std::enable_shared_from_this<HandleObject> {
 
   Result<void> set_option(Option o, OptionValue v);
   Result<OptionValue> query_option(Option o) const;
+  /// The value that governs this handle: its own, an ancestor's or the
+  /// default, whether or not the option can be set on this kind of handle.
+  OptionValue effective_option(Option o) const;
   /// The option's value for the runtime's own use: inherited, defaulted, no
   /// applicability check.
   std::int64_t int_option(Option o) const;

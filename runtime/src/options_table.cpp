@@ -17,6 +17,17 @@ const char* option_name(Option o) noexcept {
     case Option::max_operations: return "max_operations";
     case Option::max_connections_per_server: return "max_connections_per_server";
     case Option::limit_policy: return "limit_policy";
+    case Option::idle_timeout_ms: return "idle_timeout_ms";
+    case Option::redirect_policy: return "redirect_policy";
+    case Option::max_redirects: return "max_redirects";
+    case Option::decompress: return "decompress";
+    case Option::max_decoded_bytes: return "max_decoded_bytes";
+    case Option::cookies: return "cookies";
+    case Option::username: return "username";
+    case Option::password: return "password";
+    case Option::proxy: return "proxy";
+    case Option::no_proxy: return "no_proxy";
+    case Option::proxy_from_environment: return "proxy_from_environment";
   }
   return "unknown option";
 }
@@ -53,6 +64,17 @@ OptionSpec spec(Option o) {
     case Option::max_operations: return {kSession, false, 1, 1 << 24, 4096};
     case Option::max_connections_per_server: return {kSession, false, 1, 1 << 20, 6};
     case Option::limit_policy: return {kSession, false, 0, 1, 0};
+    case Option::idle_timeout_ms: return {kSession, false, 0, kDay, 60000};
+    case Option::redirect_policy: return {kTree, false, 0, 3, 2};
+    case Option::max_redirects: return {kTree, false, 0, 1000, 10};
+    case Option::decompress: return {kTree, false, 0, 1, 0};
+    case Option::max_decoded_bytes: return {kTree, false, 0, INT64_MAX, std::int64_t{1} << 30};
+    case Option::cookies: return {kSession, false, 0, 1, 0};
+    case Option::username:
+    case Option::password:
+    case Option::proxy:
+    case Option::no_proxy: return {kTree, true, 0, 0, 0};
+    case Option::proxy_from_environment: return {kTree, false, 0, 1, 1};
   }
   return {0, false, 0, 0, 0};
 }
@@ -65,6 +87,7 @@ bool option_applies(Option o, HandleKind kind) noexcept {
 
 OptionValue option_default(Option o) {
   if (o == Option::user_agent) return std::string("uvinet/0.1");
+  if (spec(o).is_string) return std::string();
   return spec(o).default_int;
 }
 

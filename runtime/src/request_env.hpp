@@ -22,7 +22,7 @@ class RequestEnvImpl final : public RequestEnv {
   void notify(Status status, StatusInfo info) override;
   void connect(std::string host, std::uint16_t port, ConnectCallback done) override;
   std::unique_ptr<Timer> make_timer() override;
-  Result<OptionValue> option(Option o) const override { return request_.query_option(o); }
+  Result<OptionValue> option(Option o) const override { return request_.effective_option(o); }
   const std::shared_ptr<void>& request_state() const override { return request_.state(); }
   std::shared_ptr<void> session_state(const std::function<std::shared_ptr<void>()>& make) override {
     return request_.session().module_state(request_.module().get(), make);

@@ -53,7 +53,9 @@ namespace uvinet {
   X(chunk_too_large, "a chunk of the response body is larger than the limit")               \
   X(decoded_too_large, "the decoded response body is larger than the limit")                \
   X(too_many_redirects, "the response redirected more times than allowed")                  \
-  X(redirect_refused, "the redirect is not allowed by the redirect policy")
+  X(redirect_refused, "the redirect is not allowed by the redirect policy")                 \
+  X(invalid_state, "the call is not valid in the request's current state")                  \
+  X(header_not_found, "the response has no header field of that name")
 // clang-format on
 
 enum class errc : int {

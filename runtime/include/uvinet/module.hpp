@@ -81,6 +81,8 @@ class RequestEnv {
   /// resolving / resolved / connecting / connected notifications.
   virtual void connect(std::string host, std::uint16_t port, ConnectCallback done) = 0;
   virtual std::unique_ptr<Timer> make_timer() = 0;
+  /// The value of `o` that governs this request: set on it, inherited from
+  /// its connection or session (session-only options included), or the default.
   virtual Result<OptionValue> option(Option o) const = 0;
   /// The request's state from Module::make_request_state(), shared with the
   /// module's public API on other threads (guard it with its own mutex).

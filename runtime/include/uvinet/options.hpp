@@ -24,12 +24,37 @@ enum class Option : std::uint16_t {
   max_operations,              ///< int (session): operations in flight; default 4096
   max_connections_per_server,  ///< int (session): per host and port; default 6
   limit_policy,                ///< int: LimitPolicy (session); default fail_fast
+  idle_timeout_ms,             ///< int (session): how long an unused keep-alive
+                               ///< connection stays open; default 60000
+  redirect_policy,             ///< int: RedirectPolicy (session, connection, request);
+                               ///< default no_https_to_http
+  max_redirects,               ///< int (session, connection, request); default 10
+  decompress,                  ///< int 0/1 (session, connection, request): ask for gzip and
+                               ///< deflate and decode them; default 0
+  max_decoded_bytes,           ///< int (session, connection, request): the most bytes a
+                               ///< compressed body may decode to, 0 for no limit; default 1 GiB
+  cookies,                     ///< int 0/1 (session): keep a cookie jar; default 0
+  username,                    ///< string (session, connection, request): for Basic authentication
+  password,                    ///< string (session, connection, request)
+  proxy,                       ///< string (session, connection, request): "http://host:port"
+  no_proxy,                    ///< string (session, connection, request): hosts reached directly,
+                               ///< comma-separated, as in the no_proxy variable
+  proxy_from_environment,      ///< int 0/1 (session, connection, request): when the proxy option
+                               ///< is empty, use http_proxy / https_proxy / no_proxy; default 1
 };
 
 /// What happens to a call past a bound (C7).
 enum class LimitPolicy : std::uint8_t {
   fail_fast = 0,  ///< fail at once with too_many_operations / too_many_connections
   queue = 1,      ///< wait, first come first served, until a slot frees
+};
+
+/// Which redirects a request follows by itself.
+enum class RedirectPolicy : std::uint8_t {
+  never = 0,             ///< none: the 3xx response is the request's response
+  same_scheme = 1,       ///< only to a URL of the same scheme
+  no_https_to_http = 2,  ///< any, except from https to http (the default)
+  always = 3,            ///< any
 };
 
 using OptionValue = std::variant<std::int64_t, std::string>;
