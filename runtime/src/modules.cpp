@@ -5,6 +5,7 @@
 #include <mutex>
 #include <vector>
 
+#include "builtin_modules.hpp"
 #include "uvinet/module.hpp"
 
 namespace uvinet {
@@ -18,15 +19,22 @@ struct Registry {
   std::vector<std::unique_ptr<uv_lib_t>> libraries;
 };
 
-Registry& registry() {
-  static auto* r = new Registry;  // outlives every handle that uses a module
-  return *r;
-}
-
 std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
+}
+
+Registry& registry() {
+  // Outlives every handle that uses a module.
+  static auto* r = [] {
+    auto* registry = new Registry;
+    for (auto& module : detail::builtin_modules()) {
+      registry->modules.emplace(lower(module->scheme()), std::move(module));
+    }
+    return registry;
+  }();
+  return *r;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include "uvinet/async.hpp"
 #include "uvinet/error.hpp"
 #include "uvinet/handle.hpp"
+#include "uvinet/http.hpp"
 #include "uvinet/http_date.hpp"
 #include "uvinet/module.hpp"
 #include "uvinet/options.hpp"

@@ -1,0 +1,219 @@
+// Exchange: the application's operations, and the one place each of them
+// completes.
+#include "exchange.hpp"
+
+#include <algorithm>
+
+#include "request_writer.hpp"
+
+namespace uvinet::http::detail {
+namespace {
+
+constexpr std::size_t kLowWater = 256 * 1024;  // reading resumes below this
+
+}  // namespace
+
+Exchange::Exchange(RequestEnv& env, std::shared_ptr<RequestState> shared)
+    : env_(env), shared_(std::move(shared)), url_(env.url()), parser_(*this) {
+  pool_ = std::static_pointer_cast<ConnectionPool>(
+      env_.session_state([&] { return std::make_shared<ConnectionPool>(env_.make_timer()); }));
+  timer_ = env_.make_timer();
+}
+
+Exchange::~Exchange() {
+  *alive_ = false;
+  if (wait_ticket_) pool_->cancel_wait(wait_ticket_);
+}
+
+void Exchange::start(std::shared_ptr<Operation> op) {
+  if (state_ == State::failed) {
+    op->complete(error_);
+    return;
+  }
+  switch (op->verb()) {
+    case verb_send_request:
+    case verb_open_url: start_send(std::move(op)); break;
+    case verb_write_data: start_write(std::move(op)); break;
+    case verb_end_request: start_end(std::move(op)); break;
+    case verb_receive_response: start_receive(std::move(op)); break;
+    case verb_query_data_available:
+    case verb_read_data: start_read(std::move(op)); break;
+    default:
+      op->complete(Error(errc::operation_not_supported,
+                         "http: unknown operation " + std::to_string(op->verb())));
+  }
+}
+
+void Exchange::start_send(std::shared_ptr<Operation> op) {
+  if (state_ != State::idle) {
+    op->complete(Error(errc::invalid_state, "send_request: the request was sent already"));
+    return;
+  }
+  if (auto loaded = load_request(std::move(op->data())); !loaded) {
+    op->complete(loaded.error());
+    return;
+  }
+  op_ = std::move(op);
+  acquire_connection();
+}
+
+void Exchange::start_write(std::shared_ptr<Operation> op) {
+  if (state_ != State::uploading) {
+    op->complete(Error(errc::invalid_state,
+                       "write_data: only after send_request() with a total length or "
+                       "`chunked`, before end_request()"));
+    return;
+  }
+  std::string data = std::move(op->data());
+  const std::size_t size = data.size();
+  if (size == 0) {
+    op->complete(OperationValue{0, {}});
+    return;
+  }
+  if (!chunked_upload_ && uploaded_ + size > *upload_length_) {
+    op->complete(Error(errc::invalid_argument, "write_data: " + std::to_string(size) +
+                                                   " bytes would pass the total of " +
+                                                   std::to_string(*upload_length_) + " (" +
+                                                   std::to_string(uploaded_) + " written)"));
+    return;
+  }
+  op_ = std::move(op);
+  uploaded_ += size;
+  write(chunked_upload_ ? chunk(data) : std::move(data), [this, size] {
+    env_.notify(Status::write_complete, StatusInfo{{}, {}, size});
+    finish_op(OperationValue{size, {}});
+  });
+}
+
+void Exchange::start_end(std::shared_ptr<Operation> op) {
+  if (state_ != State::uploading) {
+    op->complete(Error(errc::invalid_state,
+                       "end_request: no body is being written (send_request() was not given a "
+                       "total length, or the body ended)"));
+    return;
+  }
+  op_ = std::move(op);
+  end_body(true);
+}
+
+void Exchange::start_receive(std::shared_ptr<Operation> op) {
+  if (state_ == State::idle) {
+    op->complete(Error(errc::invalid_state, "receive_response: call send_request() first"));
+    return;
+  }
+  op_ = std::move(op);
+  if (state_ == State::uploading) {
+    end_body(false);
+    return;
+  }
+  serve();
+}
+
+void Exchange::start_read(std::shared_ptr<Operation> op) {
+  if (state_ != State::body && state_ != State::complete) {
+    op->complete(
+        Error(errc::invalid_state,
+              std::string(op->verb() == verb_read_data ? "read_data" : "query_data_available") +
+                  ": call receive_response() first"));
+    return;
+  }
+  op_ = std::move(op);
+  serve();
+}
+
+void Exchange::serve() {
+  if (!op_) return;
+  if (state_ == State::failed) {
+    finish_op(error_);
+    return;
+  }
+  switch (op_->verb()) {
+    case verb_receive_response:
+    case verb_open_url:
+      if (state_ == State::body || state_ == State::complete) finish_op(OperationValue{});
+      break;
+    case verb_read_data:
+    case verb_query_data_available: serve_read(); break;
+    default: break;  // the sends complete when their bytes are out
+  }
+}
+
+void Exchange::serve_read() {
+  const std::size_t available = buffered();
+  if (available == 0) {
+    if (state_ == State::complete) {
+      finish_op(OperationValue{});  // the end of the body
+      return;
+    }
+    if (paused_) start_reading();
+    return;  // on_body() calls serve() again
+  }
+  if (op_->verb() == verb_query_data_available) {
+    finish_op(OperationValue{available, {}});
+    return;
+  }
+  const std::size_t n = std::min(op_->max_bytes(), available);
+  std::string data;
+  if (buffer_pos_ == 0 && n == buffer_.size()) {
+    data = std::move(buffer_);  // all of it: no copy
+    buffer_.clear();
+  } else {
+    data = buffer_.substr(buffer_pos_, n);
+    buffer_pos_ += n;
+    if (buffer_pos_ == buffer_.size()) {
+      buffer_.clear();
+      buffer_pos_ = 0;
+    } else if (buffer_pos_ > buffer_.size() / 2) {
+      buffer_.erase(0, buffer_pos_);
+      buffer_pos_ = 0;
+    }
+  }
+  if (paused_ && buffered() < kLowWater) start_reading();
+  env_.notify(Status::read_complete, StatusInfo{{}, {}, n});
+  finish_op(OperationValue{n, std::move(data)});
+}
+
+void Exchange::finish_op(Result<OperationValue> result) {
+  if (auto op = std::exchange(op_, nullptr)) op->complete(std::move(result));
+}
+
+void Exchange::cancel(Operation& op, const Error& why) {
+  if (op_.get() != &op) return;
+  op_.reset();
+  // An operation stopped half way (a timeout, or the handle closing) leaves
+  // the request in no state to go on: the connection cannot be reused.
+  if (state_ != State::complete && state_ != State::closing && state_ != State::closed) fail(why);
+}
+
+void Exchange::fail(Error why) {
+  if (state_ == State::failed || state_ == State::closing || state_ == State::closed) return;
+  error_ = std::move(why);
+  state_ = State::failed;
+  timer_->stop();
+  if (wait_ticket_) pool_->cancel_wait(std::exchange(wait_ticket_, 0));
+  close_connection();
+  serve();
+}
+
+void Exchange::close(std::function<void()> released) {
+  released_ = std::move(released);
+  state_ = State::closing;
+  timer_->stop();
+  if (wait_ticket_) pool_->cancel_wait(std::exchange(wait_ticket_, 0));
+  if (!conn_) {
+    state_ = State::closed;
+    if (auto done = std::move(released_)) done();
+    return;
+  }
+  stop_reading();
+  env_.notify(Status::closing_connection, StatusInfo{{}, conn_->stream->peer_name(), 0});
+  auto connection = std::move(conn_);
+  // We live until released_ ran, so `this` is safe in the close callback.
+  connection->stream->close([this] {
+    env_.notify(Status::connection_closed);
+    state_ = State::closed;
+    if (auto done = std::move(released_)) done();
+  });
+}
+
+}  // namespace uvinet::http::detail

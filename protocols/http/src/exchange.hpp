@@ -1,0 +1,153 @@
+// The state machine of one HTTP request handle: it gets a connection (from
+// the keep-alive pool or a new one), sends the request, drives the response
+// parser over the stream, follows redirects, retries once on a pooled
+// connection the server had closed, and serves the application's reads from
+// a bounded buffer. Loop thread only (module.hpp).
+//
+//   idle -> connecting -> sending -> [uploading] -> waiting -> body -> complete
+//                 ^                                    |
+//                 +------------- (redirect) -----------+      any -> failed
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "connection_pool.hpp"
+#include "content_decoder.hpp"
+#include "redirect.hpp"
+#include "request_state.hpp"
+#include "response_parser.hpp"
+#include "uvinet/module.hpp"
+
+namespace uvinet::http::detail {
+
+class Exchange final : public ProtocolRequest, private ResponseSink {
+ public:
+  Exchange(RequestEnv& env, std::shared_ptr<RequestState> shared);
+  ~Exchange() override;
+
+  void start(std::shared_ptr<Operation> op) override;
+  void cancel(Operation& op, const Error& why) override;
+  void close(std::function<void()> released) override;
+
+ private:
+  enum class State {
+    idle,        // nothing sent yet
+    connecting,  // waiting for a connection: pooled, new, or released by another request
+    sending,     // the head (and the body, or its first part) is being written
+    uploading,   // the head is out; the application writes the rest of the body
+    waiting,     // the request is out; the final response's head has not come yet
+    body,        // the final head is in; the body streams in
+    complete,    // the whole response is in (maybe not all read yet)
+    failed,      // error_ says why; the connection is gone
+    closing,     // close() called
+    closed,
+  };
+
+  // ---- operations (exchange.cpp)
+  void start_send(std::shared_ptr<Operation> op);
+  void start_write(std::shared_ptr<Operation> op);
+  void start_end(std::shared_ptr<Operation> op);
+  void start_receive(std::shared_ptr<Operation> op);
+  void start_read(std::shared_ptr<Operation> op);
+  void serve();
+  void serve_read();
+  void finish_op(Result<OperationValue> result);
+  void fail(Error why);
+
+  // ---- the request (exchange_send.cpp)
+  Result<void> load_request(std::string body);
+  void acquire_connection();
+  void on_connected(const std::string& key, Result<std::unique_ptr<Stream>> stream);
+  void use_connection(std::unique_ptr<PooledConnection> connection);
+  Result<std::string> build_head() const;
+  void send_head();
+  void write(std::string bytes, std::function<void()> then);
+  void end_body(bool complete_op);
+  void follow_redirect();
+  bool retry_on_fresh_connection(const Error& why);
+
+  // ---- the response (exchange_receive.cpp)
+  void begin_response();
+  void start_reading();
+  void stop_reading();
+  void on_read(Result<std::string_view> data);
+  void on_end_of_stream();
+  void on_message_done(bool extra_bytes);
+  void release_connection(bool reusable);
+  void close_connection();
+  void arm_timer(Option which, errc code);
+  void on_status(int major, int minor, int status, std::string_view reason) override;
+  void on_header(std::string_view name, std::string_view value) override;
+  void on_interim(const ResponseHead& head) override;
+  void on_headers_complete(const ResponseHead& head) override;
+  void on_body(std::string_view data) override;
+  bool should_follow(const ResponseHead& head);
+  void publish_response();
+  std::size_t buffered() const noexcept { return buffer_.size() - buffer_pos_; }
+
+  RequestEnv& env_;
+  const std::shared_ptr<RequestState> shared_;
+  std::shared_ptr<ConnectionPool> pool_;
+  // Cut when this object goes: stream close callbacks may outlive it.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  State state_ = State::idle;
+  std::shared_ptr<Operation> op_;
+  Error error_;
+  std::function<void()> released_;
+
+  // The request as it goes out; a redirect changes url_, method_ and maybe
+  // the body and fields.
+  Url url_;
+  std::string method_;
+  std::uint32_t flags_ = 0;
+  Fields fields_;
+  std::string credentials_;  // "Basic ..." for Authorization, or empty
+  std::string body_;         // the whole body, kept for a retry or a 307 / 308
+  bool replayable_ = true;   // false once the application streams the body
+  bool chunked_upload_ = false;
+  std::optional<std::uint64_t> upload_length_;  // Content-Length of a streamed body
+  std::uint64_t uploaded_ = 0;
+  unsigned redirects_ = 0;
+  bool retried_ = false;
+  bool fresh_only_ = false;  // a retry: not a pooled connection again
+
+  // The connection.
+  std::string key_;  // the pool key of url_
+  std::unique_ptr<PooledConnection> conn_;
+  std::uint64_t wait_ticket_ = 0;
+  bool writing_ = false;
+  bool reading_ = false;
+  std::unique_ptr<Timer> timer_;
+
+  // The response.
+  ResponseParser parser_;
+  std::uint64_t response_bytes_ = 0;
+  Response building_;
+  std::optional<RedirectPlan> redirect_;  // the head asked for one: its body is discarded
+  std::unique_ptr<ContentDecoder> decoder_;
+  std::string buffer_;  // body bytes not read yet, from buffer_pos_ on
+  std::size_t buffer_pos_ = 0;
+  bool paused_ = false;  // reading stopped: buffer_ is full
+};
+
+}  // namespace uvinet::http::detail
+
+namespace uvinet::http::detail {
+
+// The request's option values (inherited, defaulted) for the state machine.
+inline std::int64_t int_option(const RequestEnv& env, Option o) {
+  auto v = env.option(o);
+  return v && std::holds_alternative<std::int64_t>(*v) ? std::get<std::int64_t>(*v) : 0;
+}
+inline std::string string_option(const RequestEnv& env, Option o) {
+  auto v = env.option(o);
+  return v && std::holds_alternative<std::string>(*v) ? std::get<std::string>(*v) : std::string();
+}
+inline std::uint64_t idle_timeout_ms(const RequestEnv& env) {
+  return static_cast<std::uint64_t>(int_option(env, Option::idle_timeout_ms));
+}
+
+}  // namespace uvinet::http::detail

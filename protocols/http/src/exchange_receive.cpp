@@ -1,0 +1,205 @@
+// Exchange: reading the response, the keep-alive decision, timers.
+#include "exchange.hpp"
+
+namespace uvinet::http::detail {
+namespace {
+
+constexpr std::size_t kHighWater = 1 << 20;  // reading pauses above this
+
+}  // namespace
+
+void Exchange::begin_response() {
+  state_ = State::waiting;
+  env_.notify(Status::receiving_response);
+  start_reading();
+}
+
+void Exchange::start_reading() {
+  paused_ = false;
+  if (!conn_) return;
+  if (!reading_) {
+    reading_ = true;
+    conn_->stream->read_start([this](Result<std::string_view> data) { on_read(data); });
+  }
+  arm_timer(Option::receive_timeout_ms, errc::receive_timeout);
+}
+
+void Exchange::stop_reading() {
+  if (reading_ && conn_) conn_->stream->read_stop();
+  reading_ = false;
+  if (!writing_) timer_->stop();
+}
+
+void Exchange::on_read(Result<std::string_view> data) {
+  if (!data) {
+    if (!retry_on_fresh_connection(data.error())) fail(data.error());
+    return;
+  }
+  if (data->empty()) {
+    on_end_of_stream();
+    return;
+  }
+  response_bytes_ += data->size();
+  arm_timer(Option::receive_timeout_ms, errc::receive_timeout);
+  const bool had_data = buffered() > 0;
+  auto used = parser_.feed(*data);
+  if (!used) {
+    const Error& e = used.error();
+    fail(Error(e.code(), "response from " + url_.host_port() + ": " + e.where()));
+    return;
+  }
+  if (parser_.done()) {
+    on_message_done(parser_.keep_alive() && !parser_.upgraded() && *used == data->size());
+    return;
+  }
+  if (buffered() >= kHighWater) {
+    stop_reading();
+    paused_ = true;
+  }
+  if (!had_data && buffered() > 0 && op_) {
+    env_.notify(Status::data_available, StatusInfo{{}, {}, buffered()});
+  }
+  serve();
+}
+
+void Exchange::on_end_of_stream() {
+  reading_ = false;
+  auto finished = parser_.finish();
+  if (finished && parser_.done()) {
+    on_message_done(false);  // a body delimited by the close
+    return;
+  }
+  Error why = response_bytes_ == 0
+                  ? Error(errc::connection_closed,
+                          url_.host_port() + " closed the connection before responding")
+                  : Error(finished.error().code(),
+                          "response from " + url_.host_port() + ": " + finished.error().where());
+  if (!retry_on_fresh_connection(why)) fail(std::move(why));
+}
+
+void Exchange::on_message_done(bool reusable) {
+  reusable = reusable && !writing_ && !(flags_ & no_keep_alive);
+  if (redirect_) {
+    release_connection(reusable);
+    follow_redirect();
+    return;
+  }
+  if (decoder_) {
+    if (auto finished = decoder_->finish(); !finished) {
+      fail(finished.error());
+      return;
+    }
+  }
+  state_ = State::complete;
+  release_connection(reusable);
+  serve();
+}
+
+void Exchange::release_connection(bool reusable) {
+  if (!conn_) return;
+  stop_reading();
+  if (!reusable) {
+    close_connection();
+    return;
+  }
+  ++conn_->requests;
+  pool_->put(std::move(conn_), idle_timeout_ms(env_));
+}
+
+void Exchange::close_connection() {
+  if (!conn_) return;
+  stop_reading();
+  env_.notify(Status::closing_connection, StatusInfo{{}, conn_->stream->peer_name(), 0});
+  auto connection = std::move(conn_);
+  connection->stream->close([this, alive = alive_] {
+    if (*alive) env_.notify(Status::connection_closed);
+  });
+}
+
+void Exchange::arm_timer(Option which, errc code) {
+  const auto ms = int_option(env_, which);
+  if (ms <= 0) return;
+  timer_->start(static_cast<std::uint64_t>(ms), [this, which, code, ms] {
+    fail(
+        Error(code, std::string(which == Option::send_timeout_ms ? "sending to " : "waiting for ") +
+                        url_.host_port() + " for " + std::to_string(ms) + " ms"));
+  });
+}
+
+// ---- ResponseSink: what the parser found. No I/O in here: the parser is
+// in the middle of feed(), so transitions wait for on_read().
+
+void Exchange::on_status(int major, int minor, int status, std::string_view reason) {
+  building_ = Response{};
+  building_.status = status;
+  building_.reason = std::string(reason);
+  building_.version = "HTTP/" + std::to_string(major) + "." + std::to_string(minor);
+  building_.raw =
+      building_.version + " " + std::to_string(status) + " " + building_.reason + "\r\n";
+}
+
+void Exchange::on_header(std::string_view name, std::string_view value) {
+  building_.fields.emplace_back(name, value);
+  building_.raw.append(name).append(": ").append(value).append("\r\n");
+}
+
+void Exchange::on_interim(const ResponseHead& head) {
+  env_.notify(Status::intermediate_response,
+              StatusInfo{{}, std::to_string(head.status), static_cast<std::uint64_t>(head.status)});
+}
+
+void Exchange::on_headers_complete(const ResponseHead& head) {
+  env_.notify(Status::response_received, StatusInfo{{}, {}, response_bytes_});
+  if (should_follow(head)) return;
+  publish_response();
+  if (int_option(env_, Option::decompress) && head.body != BodyKind::none &&
+      head.body != BodyKind::tunnel) {
+    if (auto encoding = building_.header("Content-Encoding")) {
+      if (auto coding = decodable_coding(*encoding)) {
+        decoder_ = std::make_unique<ContentDecoder>(
+            *coding, static_cast<std::uint64_t>(int_option(env_, Option::max_decoded_bytes)));
+      }
+    }
+  }
+  state_ = State::body;
+  env_.notify(Status::headers_available,
+              StatusInfo{{}, {}, static_cast<std::uint64_t>(head.status)});
+}
+
+bool Exchange::should_follow(const ResponseHead& head) {
+  if (!is_redirect_status(head.status) || (flags_ & no_auto_redirect)) return false;
+  const auto policy = static_cast<RedirectPolicy>(int_option(env_, Option::redirect_policy));
+  if (policy == RedirectPolicy::never) return false;
+  const auto location = building_.header("Location");
+  if (!location) return false;  // nowhere to go: the 3xx is the answer
+  auto plan = plan_redirect(head.status, *location, url_, method_, policy);
+  if (!plan) {
+    parser_.stop(plan.error());
+    return true;
+  }
+  // A body the application streamed is gone: it cannot go again.
+  if (plan->keep_body && !replayable_ && (chunked_upload_ || upload_length_)) return false;
+  redirect_ = std::move(*plan);
+  return true;
+}
+
+void Exchange::publish_response() {
+  Url shown = url_;
+  shown.user.clear();
+  shown.password.clear();
+  building_.url = create_url(shown).value_or(url_.host_port());
+  building_.redirects = redirects_;
+  std::lock_guard lock(shared_->mutex);
+  shared_->response = building_;
+}
+
+void Exchange::on_body(std::string_view data) {
+  if (redirect_) return;  // a redirect's body: nobody reads it
+  if (decoder_) {
+    if (auto decoded = decoder_->decode(data, buffer_); !decoded) parser_.stop(decoded.error());
+    return;
+  }
+  buffer_.append(data);
+}
+
+}  // namespace uvinet::http::detail

@@ -1,0 +1,273 @@
+// Exchange: getting a connection and sending the request, redirects and
+// the retry on a stale pooled connection.
+#include <algorithm>
+
+#include "basic_auth.hpp"
+#include "exchange.hpp"
+#include "request_writer.hpp"
+
+namespace uvinet::http::detail {
+namespace {
+
+bool has_field(const Fields& fields, std::string_view name) {
+  return std::any_of(fields.begin(), fields.end(),
+                     [&](const auto& f) { return iequals(f.first, name); });
+}
+
+void erase_fields(Fields& fields, std::initializer_list<std::string_view> names) {
+  std::erase_if(fields, [&](const auto& f) {
+    return std::any_of(names.begin(), names.end(),
+                       [&](std::string_view n) { return iequals(f.first, n); });
+  });
+}
+
+// RFC 9110 §9.2.2. A retry may send these twice without harm.
+bool idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" ||
+         method == "OPTIONS" || method == "TRACE";
+}
+
+// Methods whose empty body still gets "Content-Length: 0" (RFC 9110 §8.6).
+bool expects_body(std::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH";
+}
+
+}  // namespace
+
+Result<void> Exchange::load_request(std::string body) {
+  std::optional<std::uint64_t> total;
+  {
+    std::lock_guard lock(shared_->mutex);
+    method_ = shared_->method;
+    flags_ = shared_->flags;
+    fields_ = shared_->fields;
+    total = shared_->total_length;
+  }
+  std::string user = url_.user;
+  std::string password = url_.password;
+  if (user.empty() && password.empty()) {
+    user = string_option(env_, Option::username);
+    password = string_option(env_, Option::password);
+  }
+  if (user.find(':') != std::string::npos) {
+    return Error(errc::invalid_argument, "Basic authentication: the user name holds ':'");
+  }
+  if (!user.empty() || !password.empty()) credentials_ = basic_credentials(user, password);
+
+  if (total && *total == chunked) {
+    chunked_upload_ = true;
+    replayable_ = false;
+  } else if (total && *total != body.size()) {
+    if (*total < body.size()) {
+      return Error(errc::invalid_argument,
+                   "send_request: a body of " + std::to_string(body.size()) +
+                       " bytes is longer than its total length " + std::to_string(*total));
+    }
+    upload_length_ = total;
+    replayable_ = false;
+  }
+  body_ = std::move(body);
+  return {};
+}
+
+void Exchange::acquire_connection() {
+  state_ = State::connecting;
+  if (url_.scheme != "http") {
+    fail(Error(errc::unsupported_scheme, url_.scheme + "://" + url_.host_port() +
+                                             ": only http is available (TLS is not built yet)"));
+    return;
+  }
+  key_ = url_.scheme + "://" + url_.host_port();
+  if (!fresh_only_) {
+    if (auto pooled = pool_->take(key_)) {
+      use_connection(std::move(pooled));
+      return;
+    }
+    // With LimitPolicy::queue the connect below may wait for a free slot;
+    // a connection another request releases meanwhile is quicker.
+    wait_ticket_ = pool_->wait(key_, [this](std::unique_ptr<PooledConnection> c) {
+      wait_ticket_ = 0;
+      use_connection(std::move(c));
+    });
+  }
+  env_.connect(url_.host, url_.port, [this, key = key_](Result<std::unique_ptr<Stream>> stream) {
+    on_connected(key, std::move(stream));
+  });
+}
+
+void Exchange::on_connected(const std::string& key, Result<std::unique_ptr<Stream>> stream) {
+  if (state_ == State::connecting && !conn_ && key == key_) {
+    if (wait_ticket_) pool_->cancel_wait(std::exchange(wait_ticket_, 0));
+    if (!stream) {
+      fail(stream.error());
+      return;
+    }
+    use_connection(std::make_unique<PooledConnection>(PooledConnection{std::move(*stream), key}));
+    return;
+  }
+  // We got another connection meanwhile: this one waits in the pool for
+  // the next request.
+  if (stream) {
+    pool_->put(std::make_unique<PooledConnection>(PooledConnection{std::move(*stream), key}),
+               idle_timeout_ms(env_));
+  }
+}
+
+void Exchange::use_connection(std::unique_ptr<PooledConnection> connection) {
+  conn_ = std::move(connection);
+  parser_.reset();
+  parser_.set_request_kind(method_ == "HEAD" ? RequestKind::head : RequestKind::normal);
+  response_bytes_ = 0;
+  redirect_.reset();
+  decoder_.reset();
+  send_head();
+}
+
+Result<std::string> Exchange::build_head() const {
+  std::vector<Field> fields;
+  fields.reserve(fields_.size() + 4);
+  for (const auto& [name, value] : fields_) fields.push_back({name, value});
+  const std::string user_agent = string_option(env_, Option::user_agent);
+  if (!user_agent.empty() && !has_field(fields_, "User-Agent")) {
+    fields.push_back({"User-Agent", user_agent});
+  }
+  if (int_option(env_, Option::decompress) && !has_field(fields_, "Accept-Encoding")) {
+    fields.push_back({"Accept-Encoding", "gzip, deflate"});
+  }
+  if (!credentials_.empty() && !has_field(fields_, "Authorization")) {
+    fields.push_back({"Authorization", credentials_});
+  }
+  if ((flags_ & no_keep_alive) && !has_field(fields_, "Connection")) {
+    fields.push_back({"Connection", "close"});
+  }
+  const std::string target = origin_form(url_);
+  const std::string host = host_field(url_);
+  RequestHead head;
+  head.method = method_;
+  head.target = target;
+  head.host = host;
+  head.fields = fields;
+  if (chunked_upload_) {
+    head.framing = Framing::chunked;
+  } else if (upload_length_) {
+    head.framing = Framing::content_length;
+    head.content_length = *upload_length_;
+  } else if (!body_.empty() || expects_body(method_)) {
+    head.framing = Framing::content_length;
+    head.content_length = body_.size();
+  }
+  return request_head(head);
+}
+
+void Exchange::send_head() {
+  auto head = build_head();
+  if (!head) {
+    fail(head.error());
+    return;
+  }
+  std::string bytes = std::move(*head);
+  if (chunked_upload_) {
+    bytes += chunk(body_);
+  } else {
+    bytes += body_;
+  }
+  uploaded_ = body_.size();
+  if (!replayable_) body_.clear();  // sent once, never again
+  state_ = State::sending;
+  const std::size_t size = bytes.size();
+  env_.notify(Status::sending_request, StatusInfo{{}, {}, size});
+  write(std::move(bytes), [this, size] {
+    env_.notify(Status::request_sent, StatusInfo{{}, {}, size});
+    if (chunked_upload_ || (upload_length_ && uploaded_ < *upload_length_)) {
+      state_ = State::uploading;
+    } else {
+      begin_response();
+    }
+    if (op_ && op_->verb() == verb_send_request) finish_op(OperationValue{});
+  });
+}
+
+void Exchange::write(std::string bytes, std::function<void()> then) {
+  writing_ = true;
+  arm_timer(Option::send_timeout_ms, errc::send_timeout);
+  conn_->stream->write(std::move(bytes), [this, then = std::move(then)](Error e) {
+    writing_ = false;
+    if (!reading_) timer_->stop();
+    if (state_ == State::failed || state_ == State::closing || state_ == State::closed) return;
+    if (e) {
+      if (!retry_on_fresh_connection(e)) fail(e);
+      return;
+    }
+    then();
+  });
+}
+
+void Exchange::end_body(bool complete_op) {
+  const auto then = [this, complete_op] {
+    begin_response();
+    if (complete_op) {
+      finish_op(OperationValue{});
+    } else {
+      serve();
+    }
+  };
+  if (chunked_upload_) {
+    state_ = State::sending;
+    write(*last_chunk(), then);
+    return;
+  }
+  if (uploaded_ != *upload_length_) {
+    finish_op(Error(errc::invalid_state, "end_request: " + std::to_string(uploaded_) + " of " +
+                                             std::to_string(*upload_length_) +
+                                             " body bytes written"));
+    return;
+  }
+  then();
+}
+
+bool Exchange::retry_on_fresh_connection(const Error& why) {
+  // Only a reused connection can have been closed by the server while it
+  // sat in the pool, and only before any byte of the response came.
+  if (retried_ || !conn_ || conn_->requests == 0 || response_bytes_ > 0 || !replayable_ ||
+      !idempotent(method_) || (state_ != State::sending && state_ != State::waiting)) {
+    return false;
+  }
+  (void)why;
+  retried_ = true;
+  fresh_only_ = true;
+  stop_reading();
+  conn_->stream->close();
+  conn_.reset();
+  acquire_connection();
+  return true;
+}
+
+void Exchange::follow_redirect() {
+  RedirectPlan plan = std::move(*redirect_);
+  redirect_.reset();
+  const auto text = create_url(plan.url).value_or(plan.url.host_port());
+  const auto max = int_option(env_, Option::max_redirects);
+  if (redirects_ >= max) {
+    fail(Error(errc::too_many_redirects,
+               "more than " + std::to_string(max) + " redirects, the last to " + text));
+    return;
+  }
+  ++redirects_;
+  env_.notify(Status::redirect, StatusInfo{{}, text, redirects_});
+  if (!plan.keep_body) {
+    body_.clear();
+    erase_fields(fields_,
+                 {"Content-Type", "Content-Encoding", "Content-Language", "Content-Location"});
+  }
+  if (plan.cross_origin) {
+    erase_fields(fields_, {"Authorization", "Cookie"});
+    credentials_.clear();
+  }
+  method_ = std::move(plan.method);
+  url_ = std::move(plan.url);
+  retried_ = false;
+  fresh_only_ = false;
+  acquire_connection();
+}
+
+}  // namespace uvinet::http::detail
