@@ -360,7 +360,8 @@ Result<ContentRange> parse_content_range(std::string_view value) {
     return !s.empty() && ec == std::errc() && end == s.data() + s.size();
   };
   std::string_view v = value;
-  if (!v.starts_with("bytes ")) return bad();
+  // Range units compare case-insensitively (RFC 9110 §14.1).
+  if (v.size() < 6 || !iequals(v.substr(0, 6), "bytes ")) return bad();
   v.remove_prefix(6);
   const std::size_t dash = v.find('-');
   const std::size_t slash = v.find('/');
