@@ -132,3 +132,39 @@ TEST_CASE("C6 a long callback may block while the loop goes on serving others") 
   f.close(blocked);
   f.close(other);
 }
+
+TEST_CASE("C12 posts to a closed handle fail at once, and a reused slot serves no stale id") {
+  Fixture f;
+  SUBCASE("closed while its operation is still being cancelled") {
+    auto r = f.request("/never");
+    Completion<std::size_t> pending;
+    auto ctx = pending.context();
+    REQUIRE(r.send("x", &ctx).pending());
+    REQUIRE(r.close());
+    auto late = r.post([] { FAIL("a post to a closed handle ran"); });
+    REQUIRE_FALSE(late);
+    CHECK(late.error() == uvinet::errc::invalid_handle);
+    REQUIRE(f.recorder.wait_closed(r));
+    CHECK(pending.get().error() == uvinet::errc::cancelled);
+  }
+  SUBCASE("ids of closed handles stay dead after their slots serve new handles") {
+    // Slots are reused once more than 1024 are free: free 1100 of them.
+    std::vector<uvinet::Request> old, fresh;
+    for (int i = 0; i < 1100; ++i) old.push_back(f.request("/now"));
+    for (auto& r : old) REQUIRE(r.close());
+    for (auto& r : old) REQUIRE(f.recorder.wait_closed(r));
+    std::set<std::uint64_t> old_slots;
+    for (auto& r : old) old_slots.insert(r.id() & 0xffffffffu);
+    int reused = 0;
+    std::atomic<int> ran{0};
+    for (int i = 0; i < 1100; ++i) {
+      fresh.push_back(f.request("/now"));
+      reused += old_slots.count(fresh.back().id() & 0xffffffffu) != 0;
+    }
+    CHECK(reused > 0);
+    for (auto& r : old) CHECK_FALSE(r.post([] { FAIL("a stale id reached a new handle"); }));
+    for (auto& r : fresh) REQUIRE(r.post([&] { ++ran; }));
+    CHECK(wait_until([&] { return ran.load() == 1100; }));
+    for (auto& r : fresh) f.close(r);
+  }
+}

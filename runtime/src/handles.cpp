@@ -33,7 +33,7 @@ HandleObject::HandleObject(HandleKind kind, std::shared_ptr<HandleObject> parent
 void HandleObject::init_runtime(std::shared_ptr<Loop> loop, std::shared_ptr<WorkerPool> workers) {
   loop_ = std::move(loop);
   workers_ = std::move(workers);
-  strand_ = std::make_shared<Strand>(loop_, workers_);
+  // The strand comes with the handle's table slot (HandleTable::insert).
 }
 
 void HandleObject::set_status_callback(StatusCallback cb, StatusMask mask) {
@@ -57,14 +57,14 @@ void HandleObject::notify(Status status, StatusInfo info) {
   auto fn = [cb, h = handle_, self = shared_from_this(), status, info = std::move(info)] {
     (*cb)(h, self->context(), status, info);
   };
-  strand_->push(std::move(fn), callback_model());
+  strand_->push(generation(), std::move(fn), callback_model());
 }
 
 bool HandleObject::deliver(std::function<void()>&& fn, CallbackModel model) {
   if (model != CallbackModel::short_callback && model != CallbackModel::long_callback) {
     model = callback_model();
   }
-  return strand_->push(std::move(fn), model);
+  return strand_->push(generation(), std::move(fn), model);
 }
 
 const OptionValue* HandleObject::own_option(Option o) const {
@@ -152,6 +152,7 @@ void HandleObject::maybe_finish_close() {
   }
   auto self = shared_from_this();
   strand_->push_last(
+      generation(),
       [cb, self] {
         if (cb) (*cb)(self->handle_, self->context(), Status::handle_closing, StatusInfo{});
       },
@@ -169,33 +170,51 @@ HandleTable& HandleTable::instance() {
 
 Handle HandleTable::insert(const std::shared_ptr<HandleObject>& object) {
   std::lock_guard lock(mutex_);
-  std::uint32_t index;
+  const std::uint32_t index = take_slot();
+  Slot& slot = *slot_at(index);
+  slot.object = object;
+  const Handle h((std::uint64_t{slot.generation} << 32) | (std::uint64_t{index} + 1));
+  object->handle_ = h;
+  object->strand_ = slot.strand;
+  slot.strand->occupy(slot.generation, object->loop_, object->workers_);
+  return h;
+}
+
+std::uint32_t HandleTable::take_slot() {
   // Reuse a freed slot only when enough are free, so a stale id meets a
-  // new generation rather than the same slot right away.
+  // new generation rather than the same slot right away; and only once the
+  // last holder's callbacks have all run, since the strand goes with it.
   if (free_.size() - free_head_ > 1024) {
-    index = free_[free_head_++];
+    const std::uint32_t index = free_[free_head_++];
     if (free_head_ > 4096) {
       free_.erase(free_.begin(), free_.begin() + static_cast<std::ptrdiff_t>(free_head_));
       free_head_ = 0;
     }
-  } else {
-    index = static_cast<std::uint32_t>(slots_.size());
-    slots_.emplace_back();
+    if (slot_at(index)->strand->vacant()) return index;
+    free_.push_back(index);  // still draining: try it again later
   }
-  Slot& slot = slots_[index];
-  slot.object = object;
-  const Handle h((std::uint64_t{slot.generation} << 32) | (std::uint64_t{index} + 1));
-  object->handle_ = h;
-  return h;
+  const std::uint32_t index = size_.load(std::memory_order_relaxed);
+  auto& chunk = chunks_[index >> kChunkBits];
+  if (!chunk.load(std::memory_order_relaxed)) {
+    if ((index >> kChunkBits) >= kMaxChunks) std::abort();  // 64 Mi live handles
+    chunk.store(new Slot[kChunkSize], std::memory_order_release);
+  }
+  size_.store(index + 1, std::memory_order_release);
+  return index;
+}
+
+HandleTable::Slot* HandleTable::slot_at(std::uint32_t index) const {
+  if (index >= size_.load(std::memory_order_acquire)) return nullptr;
+  return &chunks_[index >> kChunkBits].load(std::memory_order_acquire)[index & (kChunkSize - 1)];
 }
 
 const HandleTable::Slot* HandleTable::slot_of(Handle h) const {
   const std::uint64_t low = h.id() & 0xffffffffu;
   if (low == 0) return nullptr;
-  const std::size_t index = low - 1;
+  const Slot* slot = slot_at(static_cast<std::uint32_t>(low - 1));
   const auto generation = static_cast<std::uint32_t>(h.id() >> 32);
-  if (index >= slots_.size() || slots_[index].generation != generation) return nullptr;
-  return &slots_[index];
+  if (!slot || slot->generation != generation) return nullptr;
+  return slot;
 }
 
 std::shared_ptr<HandleObject> HandleTable::find(Handle h) const {
@@ -205,32 +224,34 @@ std::shared_ptr<HandleObject> HandleTable::find(Handle h) const {
 }
 
 Result<void> HandleTable::deliver(Handle h, std::function<void()>&& fn, CallbackModel model) const {
-  bool found = false;
-  {
-    std::lock_guard lock(mutex_);
-    const Slot* slot = slot_of(h);
-    if (slot && slot->object) {
-      if (slot->object->deliver(std::move(fn), model)) return {};
-      found = true;
-    }
+  const std::uint64_t low = h.id() & 0xffffffffu;
+  const auto generation = static_cast<std::uint32_t>(h.id() >> 32);
+  if (model == CallbackModel::short_callback || model == CallbackModel::long_callback) {
+    // The fast path: the strand checks the generation under its own lock.
+    const Slot* slot = low ? slot_at(static_cast<std::uint32_t>(low - 1)) : nullptr;
+    if (slot && slot->strand->post(generation, std::move(fn), model)) return {};
+    return not_found(h);
   }
-  // The error texts are built outside the lock.
+  // The handle's own callback model: an option, looked up on the object.
+  auto object = find(h);
+  if (object && object->deliver(std::move(fn), model)) return {};
+  return not_found(h);
+}
+
+Error HandleTable::not_found(Handle h) const {
+  const bool found = find(h) != nullptr;  // closed between the post and now
   return Error(errc::invalid_handle,
                (found ? "post to closed handle " : "handle ") + std::to_string(h.id()));
 }
 
 std::shared_ptr<HandleObject> HandleTable::remove(Handle h) {
-  const std::uint64_t low = h.id() & 0xffffffffu;
-  if (low == 0) return nullptr;
-  const std::size_t index = low - 1;
-  const auto generation = static_cast<std::uint32_t>(h.id() >> 32);
   std::lock_guard lock(mutex_);
-  if (index >= slots_.size()) return nullptr;
-  Slot& slot = slots_[index];
-  if (slot.generation != generation || !slot.object) return nullptr;
-  auto object = std::move(slot.object);
-  slot.generation = slot.generation == UINT32_MAX ? 1 : slot.generation + 1;
-  free_.push_back(static_cast<std::uint32_t>(index));
+  Slot* slot = const_cast<Slot*>(slot_of(h));
+  if (!slot || !slot->object) return nullptr;
+  auto object = std::move(slot->object);
+  slot->strand->close_posts();
+  slot->generation = slot->generation == UINT32_MAX ? 1 : slot->generation + 1;
+  free_.push_back(static_cast<std::uint32_t>(h.id() & 0xffffffffu) - 1);
   return object;
 }
 

@@ -72,6 +72,9 @@ class HandleObject : public std::enable_shared_from_this<HandleObject> {
  private:
   friend class HandleTable;
   const OptionValue* own_option(Option o) const;  // caller holds mutex_
+  std::uint32_t generation() const noexcept {
+    return static_cast<std::uint32_t>(handle_.id() >> 32);
+  }
 
   const HandleKind kind_;
   Handle handle_;
@@ -97,30 +100,45 @@ class HandleObject : public std::enable_shared_from_this<HandleObject> {
 
 /// Generation-checked ids: index in the low 32 bits (plus one, so 0 is never
 /// valid), generation in the high 32 bits, bumped each time a slot is freed.
+///
+/// Each slot owns a strand for good and lends it to each handle that holds
+/// the slot. Slots live in chunks that are never moved or freed, so post()
+/// reaches a handle's strand without the table's lock: the strand's own
+/// lock and the generation it checks are all a post pays for, as a bare
+/// mutex-guarded queue would.
 class HandleTable {
  public:
   static HandleTable& instance();
 
   Handle insert(const std::shared_ptr<HandleObject>& object);
   std::shared_ptr<HandleObject> find(Handle h) const;
-  /// HandleObject::deliver on `h`'s object, under the table's lock: that
-  /// keeps the object alive without a reference count to bump and drop on
-  /// every post. Fails with errc::invalid_handle.
+  /// Queues `fn` on `h`'s strand (HandleObject::deliver). Fails with
+  /// errc::invalid_handle for a handle not in the table.
   Result<void> deliver(Handle h, std::function<void()>&& fn, CallbackModel model) const;
   /// Takes the object out; the first caller gets it, later ones get nullptr.
   std::shared_ptr<HandleObject> remove(Handle h);
 
  private:
+  static constexpr std::uint32_t kChunkBits = 12;
+  static constexpr std::uint32_t kChunkSize = 1u << kChunkBits;
+  static constexpr std::uint32_t kMaxChunks = 1u << 14;  // 64 Mi handles at once
   struct Slot {
-    std::uint32_t generation = 1;
-    std::shared_ptr<HandleObject> object;
+    std::uint32_t generation = 1;                                       // guarded by mutex_
+    std::shared_ptr<HandleObject> object;                               // guarded by mutex_
+    const std::shared_ptr<Strand> strand = std::make_shared<Strand>();  // never changes
   };
+  /// The slot at `index`, or nullptr past the end. No lock needed.
+  Slot* slot_at(std::uint32_t index) const;
   /// The slot of `h`'s object, or nullptr. Caller holds mutex_.
   const Slot* slot_of(Handle h) const;
+  /// A slot for a new handle: a freed one whose strand is vacant, or a new one.
+  std::uint32_t take_slot();
+  Error not_found(Handle h) const;
 
   mutable Mutex mutex_;
-  std::vector<Slot> slots_;
-  std::vector<std::uint32_t> free_;  // used as a FIFO ring to delay reuse
+  std::unique_ptr<std::atomic<Slot*>[]> chunks_ { new std::atomic<Slot*>[kMaxChunks] {} };
+  std::atomic<std::uint32_t> size_{0};  // slots made; written under mutex_
+  std::vector<std::uint32_t> free_;     // used as a FIFO ring to delay reuse
   std::size_t free_head_ = 0;
 };
 

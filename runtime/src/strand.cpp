@@ -11,22 +11,45 @@ constexpr int kBatch = 64;
 constexpr std::size_t kKeepCapacity = 1024;
 }  // namespace
 
-Strand::Strand(std::shared_ptr<Loop> loop, std::shared_ptr<WorkerPool> workers)
-    : loop_(std::move(loop)), workers_(std::move(workers)) {}
-
-bool Strand::push(Callback&& fn, CallbackModel model) {
-  return enqueue(std::move(fn), model, false);
+bool Strand::vacant() {
+  std::lock_guard lock(mutex_);
+  return sealed_ && !running_;
 }
 
-bool Strand::push_last(Callback&& fn, CallbackModel model) {
-  return enqueue(std::move(fn), model, true);
+void Strand::occupy(std::uint32_t generation, std::shared_ptr<Loop> loop,
+                    std::shared_ptr<WorkerPool> workers) {
+  std::lock_guard lock(mutex_);
+  generation_ = generation;
+  sealed_ = false;
+  posts_closed_ = false;
+  loop_ = std::move(loop);
+  workers_ = std::move(workers);
 }
 
-bool Strand::enqueue(Callback&& fn, CallbackModel model, bool seal) {
+void Strand::close_posts() {
+  std::lock_guard lock(mutex_);
+  posts_closed_ = true;
+}
+
+bool Strand::push(std::uint32_t generation, Callback&& fn, CallbackModel model) {
+  return enqueue(generation, std::move(fn), model, Kind::runtime);
+}
+
+bool Strand::post(std::uint32_t generation, Callback&& fn, CallbackModel model) {
+  return enqueue(generation, std::move(fn), model, Kind::post);
+}
+
+bool Strand::push_last(std::uint32_t generation, Callback&& fn, CallbackModel model) {
+  return enqueue(generation, std::move(fn), model, Kind::last);
+}
+
+bool Strand::enqueue(std::uint32_t generation, Callback&& fn, CallbackModel model, Kind kind) {
   {
     std::lock_guard lock(mutex_);
-    if (sealed_) return false;
-    sealed_ = seal;
+    if (sealed_ || generation != generation_ || (kind == Kind::post && posts_closed_)) {
+      return false;
+    }
+    if (kind == Kind::last) sealed_ = posts_closed_ = true;
     queue_.push_back(Item{std::move(fn), model});
     if (running_) return true;
     running_ = true;
@@ -36,7 +59,10 @@ bool Strand::enqueue(Callback&& fn, CallbackModel model, bool seal) {
 }
 
 void Strand::schedule(CallbackModel model) {
-  auto self = shared_from_this();
+  // `this`, not shared_from_this(): strands belong to handle table slots,
+  // which are never freed. A raw pointer fits std::function's inline
+  // buffer, so scheduling a drain allocates nothing and counts no reference.
+  Strand* self = this;
   if (model == CallbackModel::long_callback) {
     workers_->post([self] { self->drain(CallbackModel::long_callback); });
   } else if (!loop_->post([self] { self->drain(CallbackModel::short_callback); })) {
@@ -54,11 +80,17 @@ void Strand::drain(CallbackModel model) {
       taken_.items.clear();
       taken_.next = 0;
       std::vector<Item> spare_queue, spare_taken;  // declared first: freed after the unlock
+      std::shared_ptr<Loop> spare_loop;
+      std::shared_ptr<WorkerPool> spare_workers;
       std::lock_guard lock(mutex_);
       if (queue_.empty()) {
         // Going idle: a burst must not pin its memory on the handle.
         if (queue_.capacity() > kKeepCapacity) spare_queue.swap(queue_);
         if (taken_.items.capacity() > kKeepCapacity) spare_taken.swap(taken_.items);
+        if (sealed_) {  // the holder is done: the slot waits for the next one
+          spare_loop.swap(loop_);
+          spare_workers.swap(workers_);
+        }
         running_ = false;
         return;
       }
