@@ -1,0 +1,54 @@
+#include "display.hpp"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string_view>
+
+namespace uvinet::get {
+
+namespace {
+
+void write_stderr(std::string_view text) {
+  while (!text.empty()) {
+    const ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // nowhere left to complain to
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+std::size_t terminal_width() {
+  winsize size{};
+  if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  return 80;
+}
+
+}  // namespace
+
+void Display::log(std::string line) {
+  if (bars_) {
+    waiting_.push_back(std::move(line));
+  } else {
+    write_stderr(line + "\n");
+  }
+}
+
+void Display::summary(std::string line) {
+  if (summaries_) log(std::move(line));
+}
+
+void Display::draw(const std::vector<ProgressState>& active) {
+  if (!bars_) return;
+  // One column short of the width: a line that fills the last column makes
+  // some terminals wrap, and the redraw would then miscount lines.
+  const std::size_t width = terminal_width() - 1;
+  std::vector<std::string> lines;
+  for (const auto& state : active) lines.push_back(render_progress(state, width));
+  write_stderr(render_frame(drawn_, waiting_, lines));
+  waiting_.clear();
+  drawn_ = lines.size();
+}
+
+}  // namespace uvinet::get
