@@ -50,10 +50,8 @@ Result<void> Engine::open_session() {
   SessionConfig config;
   config.loop = &loop_;
   if (options_.verbose) {
-    config.status_callback = [this](Handle handle, Context context, Status status,
-                                    const StatusInfo& info) {
-      on_status(handle, context, status, info);
-    };
+    config.status_callback = [this](Handle, Context context, Status status,
+                                    const StatusInfo& info) { on_status(context, status, info); };
     config.status_mask = kVerboseMask;
   }
   auto session = Session::open(config);
@@ -167,13 +165,13 @@ void Engine::shut_down() {
   (void)session_.close();
 }
 
-void Engine::on_status(Handle handle, Context context, Status status, const StatusInfo& info) {
-  const auto kind = handle.kind();
+void Engine::on_status(Context context, Status status, const StatusInfo& info) {
+  // A handle's kind is gone once it is closed, and the last notifications
+  // come after that: the URL alone names the transfer.
   const std::string who = context > 0 && context <= options_.urls.size()
                               ? options_.urls[context - 1]
-                              : std::string("(all)");
-  std::string line = fmt::format("* {} {} {}", who, kind ? handle_kind_name(*kind) : "handle",
-                                 status_name(status));
+                              : std::string("(session)");
+  std::string line = fmt::format("* {} {}", who, status_name(status));
   if (info.error) line += ": " + info.error.message();
   if (!info.text.empty()) line += " " + info.text;
   display_.log(std::move(line));

@@ -34,7 +34,7 @@ class Engine {
   void on_done(Transfer& transfer);
   void tick();
   void shut_down();
-  void on_status(Handle handle, Context context, Status status, const StatusInfo& info);
+  void on_status(Context context, Status status, const StatusInfo& info);
 
   const GetOptions& options_;
   RequestPlan plan_;
