@@ -190,6 +190,13 @@ TEST_CASE("the command line: mistakes are refused with a message") {
   }
 }
 
+TEST_CASE("the command line: a URL after -H is a URL, not a second header") {
+  auto o = parse_command_line({"get", "-H", "X-A: 1", "http://h/a"});
+  REQUIRE_MESSAGE(o, o.error());
+  CHECK(o->headers.size() == 1);
+  CHECK(o->urls == std::vector<std::string>{"http://h/a"});
+}
+
 TEST_CASE("the command line: -I takes several URLs to stdout") {
   auto o = parse_command_line({"get", "-I", "http://h/a", "http://h/b"});
   REQUIRE_MESSAGE(o, o.error());

@@ -227,6 +227,37 @@ TEST_CASE("-L follows redirects; without it the 3xx is the answer") {
   CHECK(contains(short_leash.err, "redirected more times than allowed"));
 }
 
+TEST_CASE("--compressed: asks for gzip and writes the decoded body") {
+  Nginx nginx;
+  const auto r = get({"--compressed", nginx.url("/text.txt")});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == nginx.file("/text.txt"));
+  const auto log = nginx.wait_for_access_log(1);
+  REQUIRE(log.size() == 1);
+  CHECK(log[0].content_encoding == "gzip");
+}
+
+TEST_CASE("--timeout: a transfer past its timeout fails, naming the URL") {
+  Nginx::Options options;
+  options.slow_rate = 16 * 1024;  // 8 MiB at 16 KiB/s: minutes, against a 1 s timeout
+  Nginx nginx(options);
+  const std::string url = nginx.url("/slow/large.bin");
+  const auto r = get({"--timeout", "1", url});
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.err, "uvinet get: " + url + ": "));
+  CHECK(contains(r.err, "the whole transfer took longer than its timeout"));
+}
+
+TEST_CASE("a wrong command line exits with 2; --help documents the exit status") {
+  CHECK(get({}).exit_code == 2);
+  CHECK(get({"--no-such-option", "http://h/"}).exit_code == 2);
+  CHECK(get({"http://h/a", "http://h/b"}).exit_code == 2);  // two bodies to stdout
+  const auto help = get({"--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(contains(help.out, "Exit status:"));
+  CHECK(contains(help.out, "HTTP status of 400 or"));
+}
+
 TEST_CASE("-v: a line per status notification, naming the URL") {
   Nginx& nginx = shared_nginx();
   const std::string url = nginx.url("/1k.bin");

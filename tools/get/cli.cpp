@@ -11,7 +11,7 @@ constexpr const char* kFooter = R"(Exit status:
   0  every transfer succeeded
   1  a transfer failed: a network or file error, or an HTTP status of 400 or
      more (as with curl --fail: the error body is not saved)
-  2  the command line is wrong (CLI11's own codes for parse errors)
+  2  the command line is wrong
 
 With one URL and no -o the body goes to stdout. With -o DIR each body is saved
 in DIR under the URL's last path segment (index.html when empty), made unique
@@ -43,7 +43,8 @@ void add_request_options(CLI::App& cmd, GetOptions& o) {
   cmd.add_option("--proxy", o.proxy, "use this HTTP proxy (http://host:port)");
   cmd.add_option("-u,--user", o.user, "user:password for Basic authentication");
   cmd.add_flag("-I,--head", o.head, "HEAD: print the response heads to stdout");
-  cmd.add_flag("-v,--verbose", o.verbose, "status notifications on stderr, one line each");
+  cmd.add_flag("-v,--verbose", o.verbose,
+               "status notifications on stderr, one line each (not those of each read or write)");
   cmd.add_flag("-s,--silent", o.silent, "no progress and no summary lines (errors still show)");
 }
 

@@ -48,7 +48,12 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   uvinet::get::GetOptions get_options;
   CLI::App* get = uvinet::get::add_get_command(app, get_options);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // app.exit() prints help or the error; one status for every usage error.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   if (get->parsed()) return run_get(get_options);
   return 0;
 }
