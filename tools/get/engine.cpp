@@ -39,12 +39,19 @@ std::string user_part(const std::string& user, bool password) {
   return password ? user.substr(colon + 1) : user.substr(0, colon);
 }
 
+// Bars only on a terminal, and not when the body goes to that terminal
+// too: it would be torn up by the redraws.
+bool draw_bars(const GetOptions& o) {
+  const bool to_stdout = o.output_dir.empty();
+  return !o.silent && ::isatty(STDERR_FILENO) && !(to_stdout && ::isatty(STDOUT_FILENO));
+}
+
 }  // namespace
 
 Engine::Engine(const GetOptions& options, std::string body)
     : options_(options),
       plan_(make_plan(options, std::move(body))),
-      display_(::isatty(STDERR_FILENO) && !options.silent, !options.silent) {}
+      display_(draw_bars(options), !options.silent) {}
 
 Result<void> Engine::open_session() {
   SessionConfig config;

@@ -47,10 +47,6 @@ std::vector<std::string> unique_names(const std::vector<std::string>& names,
   return out;
 }
 
-}  // namespace uvinet::get
-
-namespace uvinet::get {
-
 std::string upload_url(std::string_view url, std::string_view file) {
   if (url.empty() || url.back() != '/') return std::string(url);
   const auto slash = file.rfind('/');

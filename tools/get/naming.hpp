@@ -21,10 +21,6 @@ std::string file_name_for_url(std::string_view url);
 std::vector<std::string> unique_names(const std::vector<std::string>& names,
                                       const std::function<bool(const std::string&)>& exists);
 
-}  // namespace uvinet::get
-
-namespace uvinet::get {
-
 /// The URL a -T upload goes to: `url` itself, or with the uploaded file's
 /// own name appended when `url` ends in '/' (as curl does).
 std::string upload_url(std::string_view url, std::string_view file);
