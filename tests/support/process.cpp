@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -151,6 +152,47 @@ void ChildProcess::stop(std::chrono::milliseconds grace) {
     std::this_thread::sleep_for(2ms);
   }
   errno = saved_errno;
+}
+
+ProgramResult run_program(const std::vector<std::string>& args, std::chrono::milliseconds limit) {
+  // Unnamed temporary files: a pipe would need reading while the program
+  // runs, and a file needs nothing.
+  FILE* out = std::tmpfile();
+  FILE* err = std::tmpfile();
+  if (!out || !err) throw_failure("run_program: tmpfile");
+  std::vector<std::string> copy = args;
+  std::vector<char*> argv;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, ::fileno(out), 1);
+  posix_spawn_file_actions_adddup2(&actions, ::fileno(err), 2);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    errno = rc;
+    throw_failure("run_program: spawn " + args.at(0));
+  }
+  ProgramResult result;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  int status = 0;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  result.out = read_all(::fileno(out));
+  result.err = read_all(::fileno(err));
+  std::fclose(out);
+  std::fclose(err);
+  return result;
 }
 
 WaitResult wait_until_listening(ChildProcess& child, std::uint16_t port,

@@ -64,6 +64,19 @@ class ChildProcess {
   pid_t pid_ = -1;
 };
 
+/// How a program run by run_program() ended.
+struct ProgramResult {
+  int exit_code = -1;  ///< -1 when it was killed: by a signal, or by the hang guard
+  std::string out;     ///< all it wrote to stdout
+  std::string err;     ///< all it wrote to stderr
+};
+
+/// Runs `argv` (argv[0] an absolute path) to its end with stdin from
+/// /dev/null, stdout and stderr captured apart. `limit` is a hang guard
+/// only: past it the program is killed.
+ProgramResult run_program(const std::vector<std::string>& argv,
+                          std::chrono::milliseconds limit = std::chrono::minutes(2));
+
 enum class WaitResult { listening, exited, timed_out };
 
 /// Waits until `child` listens on 127.0.0.1:`port` (see listens()), exits,
