@@ -1,0 +1,266 @@
+// uvinet-bench http: uvinet's HTTP/1.1 client against libcurl's multi
+// interface and wrk, all against one local nginx, in one run:
+//
+//   rps         1 KiB GETs over N keep-alive connections for S seconds;
+//               every connection has one request in flight, the next one
+//               issued as soon as the last completed.
+//   throughput  a large file downloaded four times at once: MB/s, and the
+//               client's CPU time (getrusage of this process: the clients
+//               run one after the other in it, nginx is another process).
+//   idle        thousands of idle keep-alive connections held by uvinet:
+//               resident memory per connection.
+//
+// This is a report, not a test: the targets are the issue's, the markers
+// say whether this run met them. The machine's other load shows in the
+// numbers; --repeat takes the best of several rounds.
+#include <sys/resource.h>
+#include <uv.h>
+
+#include <curl/curl.h>
+#include <fmt/core.h>
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench.hpp"
+#include "http_bench.hpp"
+#include "nginx.hpp"
+
+namespace uvinet::bench {
+namespace {
+
+using namespace http;
+
+// The targets.
+constexpr double kRpsVsCurl = 1.2;         // uvinet / libcurl, requests per second
+constexpr double kRpsVsWrk = 0.8;          // uvinet / wrk
+constexpr double kThroughputVsCurl = 1.0;  // uvinet / libcurl, MB/s
+constexpr double kCpuVsCurl = 1.0;         // uvinet / libcurl CPU seconds, at most
+constexpr double kIdleKiB = 16;            // KiB per idle connection, at most
+
+struct Config {
+  std::vector<std::string> only;  // parts to run; empty: all
+  int seconds = 5;
+  unsigned connections = 64;
+  unsigned mib = 256;
+  unsigned downloads = 4;
+  unsigned idle_connections = 10'000;
+  unsigned workers = 2;
+  int repeat = 1;
+
+  bool runs(const std::string& part) const {
+    return only.empty() || std::find(only.begin(), only.end(), part) != only.end();
+  }
+};
+
+// One line of the summary.
+struct Verdict {
+  std::string measure;
+  std::string uvinet, baseline;
+  std::optional<double> ratio;  // none: an absolute figure
+  double value = 0;             // what is compared with the target
+  double target = 0;
+  bool higher_is_better = true;
+  bool valid = true;  // false: a client failed, no verdict
+};
+
+std::vector<Verdict> summary;
+
+void add_ratio(std::string measure, double uvinet, double baseline, double target, bool higher,
+               bool valid, int decimals) {
+  Verdict v;
+  v.measure = std::move(measure);
+  v.uvinet = fmt::format("{:.{}f}", uvinet, decimals);
+  v.baseline = fmt::format("{:.{}f}", baseline, decimals);
+  v.valid = valid && baseline > 0;
+  v.ratio = v.valid ? uvinet / baseline : 0;
+  v.value = *v.ratio;
+  v.target = target;
+  v.higher_is_better = higher;
+  summary.push_back(std::move(v));
+}
+
+std::string error_note(std::uint64_t errors, const std::string& first) {
+  if (!errors) return "";
+  return fmt::format("  [{} errors; first: {}]", errors, first);
+}
+
+// Raises the descriptor limit to the hard limit (nginx, started later,
+// inherits it); returns the limit.
+rlim_t raise_descriptor_limit() {
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+  getrlimit(RLIMIT_NOFILE, &limit);
+  return limit.rlim_cur;
+}
+
+void run_rps(const Config& config, const BenchNginx& nginx) {
+  const RpsRun run{nginx.url("/1k.bin"), config.connections, static_cast<double>(config.seconds)};
+  fmt::print("[rps] 1 KiB GETs, {} keep-alive connections, {} s per client, best of {}\n",
+             config.connections, config.seconds, config.repeat);
+  std::optional<RpsResult> uv, curl, wrk;
+  // Round robin, so drift on a shared machine hits the clients alike.
+  for (int r = 0; r < config.repeat; ++r) {
+    auto keep = [](std::optional<RpsResult>& best, RpsResult now) {
+      if (!best || now.per_s() > best->per_s()) best = std::move(now);
+    };
+    fmt::print(stderr, "rps round {}/{}: uvinet\n", r + 1, config.repeat);
+    keep(uv, uvinet_rps(run));
+    fmt::print(stderr, "rps round {}/{}: libcurl\n", r + 1, config.repeat);
+    keep(curl, curl_rps(run));
+    fmt::print(stderr, "rps round {}/{}: wrk\n", r + 1, config.repeat);
+    keep(wrk, wrk_rps(run));
+  }
+  auto line = [](const char* name, const RpsResult& r) {
+    fmt::print("  {:<22} {:>10.0f} req/s  ({} requests in {:.2f} s){}\n", name, r.per_s(),
+               r.requests, r.seconds, error_note(r.errors, r.first_error));
+  };
+  line("uvinet", *uv);
+  line("libcurl multi", *curl);
+  line(fmt::format("wrk -t1 -c{}", config.connections).c_str(), *wrk);
+  fmt::print("\n");
+  add_ratio("rps: uvinet / libcurl multi, req/s", uv->per_s(), curl->per_s(), kRpsVsCurl, true,
+            !uv->errors && !curl->errors, 0);
+  add_ratio("rps: uvinet / wrk, req/s", uv->per_s(), wrk->per_s(), kRpsVsWrk, true,
+            !uv->errors && !wrk->errors, 0);
+}
+
+void run_throughput(const Config& config, const BenchNginx& nginx) {
+  const std::uint64_t size = std::uint64_t{config.mib} << 20;
+  const ThroughputRun run{nginx.url("/big.bin"), config.downloads, size};
+  fmt::print("[throughput] {} parallel downloads of {} MiB, best of {}\n", config.downloads,
+             config.mib, config.repeat);
+  std::optional<ThroughputResult> uv, curl;
+  for (int r = 0; r < config.repeat; ++r) {
+    auto keep = [](std::optional<ThroughputResult>& best, ThroughputResult now) {
+      if (!best || now.mb_per_s() > best->mb_per_s()) best = std::move(now);
+    };
+    fmt::print(stderr, "throughput round {}/{}: uvinet\n", r + 1, config.repeat);
+    keep(uv, uvinet_throughput(run));
+    fmt::print(stderr, "throughput round {}/{}: libcurl\n", r + 1, config.repeat);
+    keep(curl, curl_throughput(run));
+  }
+  auto line = [](const char* name, const ThroughputResult& r) {
+    fmt::print("  {:<22} {:>10.1f} MB/s   CPU {:.3f} s  ({} bytes in {:.3f} s){}\n", name,
+               r.mb_per_s(), r.cpu_seconds, r.bytes, r.seconds,
+               r.error.empty() ? "" : "  [failed: " + r.error + "]");
+  };
+  line("uvinet", *uv);
+  line("libcurl multi", *curl);
+  fmt::print("\n");
+  const bool valid = uv->error.empty() && curl->error.empty();
+  add_ratio("throughput: uvinet / libcurl, MB/s", uv->mb_per_s(), curl->mb_per_s(),
+            kThroughputVsCurl, true, valid, 1);
+  add_ratio("throughput: uvinet / libcurl, CPU s", uv->cpu_seconds, curl->cpu_seconds, kCpuVsCurl,
+            false, valid, 3);
+}
+
+void run_idle(const Config& config, const BenchNginx& nginx, unsigned connections) {
+  fmt::print("[idle] {} idle keep-alive connections held by uvinet{}\n", connections,
+             connections < config.idle_connections
+                 ? fmt::format(" (scaled down from {}: descriptor limit)", config.idle_connections)
+                 : "");
+  fmt::print(stderr, "idle: {} connections\n", connections);
+  const IdleResult r = uvinet_idle(nginx.url("/1k.bin"), connections);
+  const double kib = r.bytes_per_connection() / 1024;
+  fmt::print("  {} new sockets idle in the pool, RSS +{:.1f} MiB: {:.2f} KiB per connection{}\n",
+             r.connections, static_cast<double>(r.rss_delta) / (1 << 20), kib,
+             r.error.empty() ? "" : "  [" + r.error + "]");
+  fmt::print(
+      "  (RSS of the whole process, from /proc/self/statm; freed request state the\n"
+      "  allocator keeps counts too)\n\n");
+  Verdict v;
+  v.measure = "idle: KiB per connection";
+  v.uvinet = fmt::format("{:.2f}", kib);
+  v.value = kib;
+  v.target = kIdleKiB;
+  v.higher_is_better = false;
+  v.valid = r.error.empty() && r.connections > 0;
+  summary.push_back(std::move(v));
+}
+
+void print_summary() {
+  fmt::print("{:<38} {:>12} {:>12} {:>8} {:>9}\n", "summary", "uvinet", "baseline", "ratio",
+             "target");
+  for (const auto& v : summary) {
+    const bool pass = v.higher_is_better ? v.value >= v.target : v.value <= v.target;
+    const std::string target =
+        fmt::format("{}{:.2f}{}", v.higher_is_better ? ">= " : "<= ", v.target, v.ratio ? "x" : "");
+    fmt::print("{:<38} {:>12} {:>12} {:>8} {:>9}  {}\n", v.measure, v.uvinet,
+               v.baseline.empty() ? "-" : v.baseline,
+               v.ratio ? fmt::format("{:.2f}x", *v.ratio) : "-", target,
+               !v.valid ? "n/a (errors)"
+               : pass   ? "PASS"
+                        : "BELOW");
+  }
+  fmt::print("BELOW: this run did not reach the target (CPU and memory: lower is better).\n");
+}
+
+void run_http(const Config& config) {
+  const rlim_t fds = raise_descriptor_limit();
+  // The client needs a descriptor per connection and some for itself.
+  const unsigned idle =
+      static_cast<unsigned>(std::min<rlim_t>(config.idle_connections, fds > 256 ? fds - 256 : 0));
+  BenchNginx::Options options;
+  options.workers = config.workers;
+  options.max_connections = std::max(config.connections, config.downloads) + 64;
+  if (config.runs("idle")) options.max_connections = std::max(options.max_connections, idle + 64);
+  if (config.runs("throughput")) options.big_file_size = std::uint64_t{config.mib} << 20;
+  fmt::print(stderr, "starting nginx{}\n", options.big_file_size ? " (writing the big file)" : "");
+  BenchNginx nginx(options);
+  fmt::print("http: nginx on {} ({} workers), {} CPUs, libuv {}, {}, descriptor limit {}\n\n",
+             nginx.url(""), config.workers, std::thread::hardware_concurrency(),
+             uv_version_string(), curl_version(), fds);
+  if (config.runs("rps")) run_rps(config, nginx);
+  if (config.runs("throughput")) run_throughput(config, nginx);
+  if (config.runs("idle")) run_idle(config, nginx, idle);
+  print_summary();
+}
+
+}  // namespace
+
+void add_http_command(CLI::App& app) {
+  auto config = std::make_shared<Config>();
+  auto* cmd = app.add_subcommand(
+      "http", "HTTP/1.1 against libcurl multi and wrk on a local nginx: req/s, MB/s, idle memory");
+  cmd->add_option("--only", config->only, "Run only these parts")
+      ->check(CLI::IsMember({"rps", "throughput", "idle"}));
+  cmd->add_option("--seconds", config->seconds, "Seconds per client in the rps part")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  cmd->add_option("--connections", config->connections, "Keep-alive connections in the rps part")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 4096u));
+  cmd->add_option("--mib", config->mib, "Size of the downloaded file in MiB")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 65536u));
+  cmd->add_option("--downloads", config->downloads, "Parallel downloads in the throughput part")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 256u));
+  cmd->add_option("--idle-connections", config->idle_connections,
+                  "Idle connections in the idle part (fewer if the descriptor limit is lower)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1'000'000u));
+  cmd->add_option("--workers", config->workers, "nginx worker processes")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 64u));
+  cmd->add_option("--repeat", config->repeat, "Rounds of the rps and throughput parts (best of)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  cmd->callback([config] {
+    try {
+      run_http(*config);
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "uvinet-bench http: {}\n", e.what());
+      throw CLI::RuntimeError(1);
+    }
+  });
+}
+
+}  // namespace uvinet::bench
