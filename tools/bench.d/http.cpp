@@ -43,7 +43,8 @@ constexpr double kCpuVsCurl = 1.0;         // uvinet / libcurl CPU seconds, at m
 constexpr double kIdleKiB = 16;            // KiB per idle connection, at most
 
 struct Config {
-  std::vector<std::string> only;  // parts to run; empty: all
+  std::vector<std::string> only;     // parts to run; empty: all
+  std::vector<std::string> clients;  // clients to run; empty: all (for profiling one)
   int seconds = 5;
   unsigned connections = 64;
   unsigned mib = 256;
@@ -54,6 +55,9 @@ struct Config {
 
   bool runs(const std::string& part) const {
     return only.empty() || std::find(only.begin(), only.end(), part) != only.end();
+  }
+  bool uses(const std::string& client) const {
+    return clients.empty() || std::find(clients.begin(), clients.end(), client) != clients.end();
   }
 };
 
@@ -100,35 +104,58 @@ rlim_t raise_descriptor_limit() {
   return limit.rlim_cur;
 }
 
+// One client's best result over the rounds; empty when it did not run.
+template <class Result>
+struct Best {
+  std::optional<Result> result;
+  void measure(const Config& config, const char* part, int round, const char* client,
+               Result (*run)(const typename Result::Run&), const typename Result::Run& args) {
+    if (!config.uses(client)) return;
+    fmt::print(stderr, "{} round {}/{}: {}\n", part, round + 1, config.repeat, client);
+    Result now = run(args);
+    if (!result || now.score() > result->score()) result = std::move(now);
+  }
+};
+
+void rps_line(const char* name, const Best<RpsResult>& best) {
+  if (!best.result) return;
+  const RpsResult& r = *best.result;
+  fmt::print("  {:<22} {:>10.0f} req/s  ({} requests in {:.2f} s){}\n", name, r.per_s(), r.requests,
+             r.seconds, error_note(r.errors, r.first_error));
+}
+
+void rps_ratio(const char* measure, const Best<RpsResult>& uv, const Best<RpsResult>& base,
+               double target) {
+  if (!uv.result || !base.result) return;
+  add_ratio(measure, uv.result->per_s(), base.result->per_s(), target, true,
+            !uv.result->errors && !base.result->errors, 0);
+}
+
 void run_rps(const Config& config, const BenchNginx& nginx) {
   const RpsRun run{nginx.url("/1k.bin"), config.connections, static_cast<double>(config.seconds)};
   fmt::print("[rps] 1 KiB GETs, {} keep-alive connections, {} s per client, best of {}\n",
              config.connections, config.seconds, config.repeat);
-  std::optional<RpsResult> uv, curl, wrk;
+  Best<RpsResult> uv, curl, wrk;
   // Round robin, so drift on a shared machine hits the clients alike.
   for (int r = 0; r < config.repeat; ++r) {
-    auto keep = [](std::optional<RpsResult>& best, RpsResult now) {
-      if (!best || now.per_s() > best->per_s()) best = std::move(now);
-    };
-    fmt::print(stderr, "rps round {}/{}: uvinet\n", r + 1, config.repeat);
-    keep(uv, uvinet_rps(run));
-    fmt::print(stderr, "rps round {}/{}: libcurl\n", r + 1, config.repeat);
-    keep(curl, curl_rps(run));
-    fmt::print(stderr, "rps round {}/{}: wrk\n", r + 1, config.repeat);
-    keep(wrk, wrk_rps(run));
+    uv.measure(config, "rps", r, "uvinet", uvinet_rps, run);
+    curl.measure(config, "rps", r, "libcurl", curl_rps, run);
+    wrk.measure(config, "rps", r, "wrk", wrk_rps, run);
   }
-  auto line = [](const char* name, const RpsResult& r) {
-    fmt::print("  {:<22} {:>10.0f} req/s  ({} requests in {:.2f} s){}\n", name, r.per_s(),
-               r.requests, r.seconds, error_note(r.errors, r.first_error));
-  };
-  line("uvinet", *uv);
-  line("libcurl multi", *curl);
-  line(fmt::format("wrk -t1 -c{}", config.connections).c_str(), *wrk);
+  rps_line("uvinet", uv);
+  rps_line("libcurl multi", curl);
+  rps_line(fmt::format("wrk -t1 -c{}", config.connections).c_str(), wrk);
   fmt::print("\n");
-  add_ratio("rps: uvinet / libcurl multi, req/s", uv->per_s(), curl->per_s(), kRpsVsCurl, true,
-            !uv->errors && !curl->errors, 0);
-  add_ratio("rps: uvinet / wrk, req/s", uv->per_s(), wrk->per_s(), kRpsVsWrk, true,
-            !uv->errors && !wrk->errors, 0);
+  rps_ratio("rps: uvinet / libcurl multi, req/s", uv, curl, kRpsVsCurl);
+  rps_ratio("rps: uvinet / wrk, req/s", uv, wrk, kRpsVsWrk);
+}
+
+void throughput_line(const char* name, const Best<ThroughputResult>& best) {
+  if (!best.result) return;
+  const ThroughputResult& r = *best.result;
+  fmt::print("  {:<22} {:>10.1f} MB/s   CPU {:.3f} s  ({} bytes in {:.3f} s){}\n", name,
+             r.mb_per_s(), r.cpu_seconds, r.bytes, r.seconds,
+             r.error.empty() ? "" : "  [failed: " + r.error + "]");
 }
 
 void run_throughput(const Config& config, const BenchNginx& nginx) {
@@ -136,29 +163,22 @@ void run_throughput(const Config& config, const BenchNginx& nginx) {
   const ThroughputRun run{nginx.url("/big.bin"), config.downloads, size};
   fmt::print("[throughput] {} parallel downloads of {} MiB, best of {}\n", config.downloads,
              config.mib, config.repeat);
-  std::optional<ThroughputResult> uv, curl;
+  Best<ThroughputResult> uv, curl;
   for (int r = 0; r < config.repeat; ++r) {
-    auto keep = [](std::optional<ThroughputResult>& best, ThroughputResult now) {
-      if (!best || now.mb_per_s() > best->mb_per_s()) best = std::move(now);
-    };
-    fmt::print(stderr, "throughput round {}/{}: uvinet\n", r + 1, config.repeat);
-    keep(uv, uvinet_throughput(run));
-    fmt::print(stderr, "throughput round {}/{}: libcurl\n", r + 1, config.repeat);
-    keep(curl, curl_throughput(run));
+    uv.measure(config, "throughput", r, "uvinet", uvinet_throughput, run);
+    curl.measure(config, "throughput", r, "libcurl", curl_throughput, run);
   }
-  auto line = [](const char* name, const ThroughputResult& r) {
-    fmt::print("  {:<22} {:>10.1f} MB/s   CPU {:.3f} s  ({} bytes in {:.3f} s){}\n", name,
-               r.mb_per_s(), r.cpu_seconds, r.bytes, r.seconds,
-               r.error.empty() ? "" : "  [failed: " + r.error + "]");
-  };
-  line("uvinet", *uv);
-  line("libcurl multi", *curl);
+  throughput_line("uvinet", uv);
+  throughput_line("libcurl multi", curl);
   fmt::print("\n");
-  const bool valid = uv->error.empty() && curl->error.empty();
-  add_ratio("throughput: uvinet / libcurl, MB/s", uv->mb_per_s(), curl->mb_per_s(),
-            kThroughputVsCurl, true, valid, 1);
-  add_ratio("throughput: uvinet / libcurl, CPU s", uv->cpu_seconds, curl->cpu_seconds, kCpuVsCurl,
-            false, valid, 3);
+  if (!uv.result || !curl.result) return;
+  const ThroughputResult& u = *uv.result;
+  const ThroughputResult& c = *curl.result;
+  const bool valid = u.error.empty() && c.error.empty();
+  add_ratio("throughput: uvinet / libcurl, MB/s", u.mb_per_s(), c.mb_per_s(), kThroughputVsCurl,
+            true, valid, 1);
+  add_ratio("throughput: uvinet / libcurl, CPU s", u.cpu_seconds, c.cpu_seconds, kCpuVsCurl, false,
+            valid, 3);
 }
 
 void run_idle(const Config& config, const BenchNginx& nginx, unsigned connections) {
@@ -250,6 +270,8 @@ void add_http_command(CLI::App& app) {
   cmd->add_option("--workers", config->workers, "nginx worker processes")
       ->capture_default_str()
       ->check(CLI::Range(1u, 64u));
+  cmd->add_option("--clients", config->clients, "Run only these clients (to profile one)")
+      ->check(CLI::IsMember({"uvinet", "libcurl", "wrk"}));
   cmd->add_option("--repeat", config->repeat, "Rounds of the rps and throughput parts (best of)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100));

@@ -16,11 +16,13 @@ struct RpsRun {
 };
 
 struct RpsResult {
+  using Run = RpsRun;
   std::uint64_t requests = 0;
   double seconds = 0;
   std::uint64_t errors = 0;
   std::string first_error;
   double per_s() const { return seconds > 0 ? static_cast<double>(requests) / seconds : 0; }
+  double score() const { return per_s(); }  // of the best round
 };
 
 /// `downloads` GETs of `url` at once, each on its own connection, bodies
@@ -32,11 +34,13 @@ struct ThroughputRun {
 };
 
 struct ThroughputResult {
+  using Run = ThroughputRun;
   std::uint64_t bytes = 0;  // all downloads together
   double seconds = 0;
   double cpu_seconds = 0;  // user + system of this process
   std::string error;       // empty: every download completed in full
   double mb_per_s() const { return seconds > 0 ? static_cast<double>(bytes) / 1e6 / seconds : 0; }
+  double score() const { return mb_per_s(); }  // of the best round
 };
 
 /// `connections` requests at once, then every connection idle in the pool.
