@@ -97,11 +97,15 @@ void Exchange::on_message_done(bool reusable) {
 
 void Exchange::release_connection(bool reusable) {
   if (!conn_) return;
-  stop_reading();
   if (!reusable) {
     close_connection();
     return;
   }
+  // The stream keeps reading: the pool takes it over with a read_start of
+  // its own (or stops it, for a waiting request), which costs no epoll
+  // change, unlike a stop here and a start there.
+  reading_ = false;
+  timer_->stop();
   ++conn_->requests;
   pool_->put(std::move(conn_), idle_timeout_ms(env_));
 }
