@@ -120,8 +120,9 @@ struct Best {
 void rps_line(const char* name, const Best<RpsResult>& best) {
   if (!best.result) return;
   const RpsResult& r = *best.result;
-  fmt::print("  {:<22} {:>10.0f} req/s  ({} requests in {:.2f} s){}\n", name, r.per_s(), r.requests,
-             r.seconds, error_note(r.errors, r.first_error));
+  fmt::print("  {:<22} {:>10.0f} req/s  {:>6.2f} µs CPU/req  ({} requests in {:.2f} s){}\n", name,
+             r.per_s(), r.cpu_us_per_request(), r.requests, r.seconds,
+             error_note(r.errors, r.first_error));
 }
 
 void rps_ratio(const char* measure, const Best<RpsResult>& uv, const Best<RpsResult>& base,

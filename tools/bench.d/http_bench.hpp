@@ -19,10 +19,16 @@ struct RpsResult {
   using Run = RpsRun;
   std::uint64_t requests = 0;
   double seconds = 0;
+  // The client's CPU time (user + system), all its threads: unlike req/s it
+  // hardly changes with the machine's other load.
+  double cpu_seconds = 0;
   std::uint64_t errors = 0;
   std::string first_error;
   double per_s() const { return seconds > 0 ? static_cast<double>(requests) / seconds : 0; }
   double score() const { return per_s(); }  // of the best round
+  double cpu_us_per_request() const {
+    return requests ? cpu_seconds * 1e6 / static_cast<double>(requests) : 0;
+  }
 };
 
 /// `downloads` GETs of `url` at once, each on its own connection, bodies
@@ -67,6 +73,8 @@ IdleResult uvinet_idle(const std::string& url, unsigned connections);
 
 /// User plus system CPU time of this process so far, in seconds.
 double process_cpu_seconds();
+/// The same for the waited-for children of this process.
+double children_cpu_seconds();
 /// The resident set size of this process, in bytes.
 std::int64_t resident_bytes();
 /// How many of this process's descriptors are sockets.

@@ -106,6 +106,7 @@ RpsResult curl_rps(const RpsRun& run) {
   CurlGlobal global;
   std::uint64_t bytes = 0;
   RpsResult result;
+  const double cpu_before = process_cpu_seconds();
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
                                     std::chrono::duration<double>(run.seconds));
@@ -120,6 +121,7 @@ RpsResult curl_rps(const RpsRun& run) {
       return Clock::now() < deadline;
     });
     result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    result.cpu_seconds = process_cpu_seconds() - cpu_before;
   }
   if (!result.errors && bytes != result.requests * 1024) {
     result.errors = 1;
@@ -153,6 +155,8 @@ RpsResult wrk_rps(const RpsRun& run) {
   const std::string command =
       fmt::format("wrk -t1 -c{} -d{}s {} 2>&1", run.connections, seconds, run.url);
   RpsResult result;
+  // wrk's CPU time shows in ours for children once pclose() reaped it.
+  const double cpu_before = children_cpu_seconds();
   FILE* out = ::popen(command.c_str(), "r");
   if (!out) {
     result.errors = 1;
@@ -175,6 +179,7 @@ RpsResult wrk_rps(const RpsRun& run) {
     }
   }
   const int status = ::pclose(out);
+  result.cpu_seconds = children_cpu_seconds() - cpu_before;
   if (per_s <= 0 || status != 0) {
     result.errors = 1;
     result.first_error = "wrk failed (" + command + "): " + text;

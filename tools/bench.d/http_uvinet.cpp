@@ -46,6 +46,13 @@ class BenchSession {
   BenchSession(const BenchSession&) = delete;
   BenchSession& operator=(const BenchSession&) = delete;
 
+  // Requests wait for a connection slot instead of failing: a lane that
+  // finds the pool empty for a moment (its connection went to a request
+  // still connecting) must not die of it.
+  void queue_at_limits() const {
+    set(Option::limit_policy, static_cast<std::int64_t>(LimitPolicy::queue));
+  }
+
   void set(Option option, std::int64_t value) const {
     if (auto ok = session_.set_option(option, value); !ok) {
       throw std::runtime_error(std::string("set_option ") + option_name(option) + ": " +
@@ -189,11 +196,23 @@ std::string target_of(const std::string& url) {
 
 }  // namespace
 
-double process_cpu_seconds() {
+namespace {
+
+double cpu_seconds(int who) {
   rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
+  getrusage(who, &usage);
   auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+}  // namespace
+
+double process_cpu_seconds() {
+  return cpu_seconds(RUSAGE_SELF);
+}
+
+double children_cpu_seconds() {
+  return cpu_seconds(RUSAGE_CHILDREN);
 }
 
 std::int64_t resident_bytes() {
@@ -217,14 +236,18 @@ unsigned socket_count() {
 RpsResult uvinet_rps(const RpsRun& run) {
   BenchSession session;
   session.set(Option::max_connections_per_server, run.connections);
+  session.queue_at_limits();
   Group group;
   group.connection = connect(session, run.url);
   group.target = target_of(run.url);
   group.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                       std::chrono::duration<double>(run.seconds));
-  const auto start = run_lanes(session, group, run.connections);
-  (void)group.connection.close();
+  double cpu_before = 0;
+  const auto start = run_lanes(session, group, run.connections,
+                               [&cpu_before] { cpu_before = process_cpu_seconds(); });
   RpsResult result;
+  result.cpu_seconds = process_cpu_seconds() - cpu_before;
+  (void)group.connection.close();
   result.requests = group.requests;
   result.seconds = std::chrono::duration<double>(group.end - start).count();
   result.errors = group.errors;
@@ -239,6 +262,7 @@ RpsResult uvinet_rps(const RpsRun& run) {
 ThroughputResult uvinet_throughput(const ThroughputRun& run) {
   BenchSession session;
   session.set(Option::max_connections_per_server, run.downloads);
+  session.queue_at_limits();
   Group group;
   group.connection = connect(session, run.url);
   group.target = target_of(run.url);
