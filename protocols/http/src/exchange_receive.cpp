@@ -155,7 +155,6 @@ void Exchange::on_interim(const ResponseHead& head) {
 void Exchange::on_headers_complete(const ResponseHead& head) {
   env_.notify(Status::response_received, StatusInfo{{}, {}, response_bytes_});
   if (should_follow(head)) return;
-  publish_response();
   if (int_option(env_, Option::decompress) && head.body != BodyKind::none &&
       head.body != BodyKind::tunnel) {
     if (auto encoding = building_.header("Content-Encoding")) {
@@ -165,6 +164,7 @@ void Exchange::on_headers_complete(const ResponseHead& head) {
       }
     }
   }
+  publish_response();  // last: it gives building_ away
   state_ = State::body;
   env_.notify(Status::headers_available,
               StatusInfo{{}, {}, static_cast<std::uint64_t>(head.status)});
@@ -194,7 +194,9 @@ void Exchange::publish_response() {
   building_.url = create_url(shown).value_or(url_.host_port());
   building_.redirects = redirects_;
   std::lock_guard lock(shared_->mutex);
-  shared_->response = building_;
+  // Moved, not copied: the next head (a redirect's) starts afresh in
+  // on_status(), and a copy costs an allocation per field.
+  shared_->response = std::move(building_);
 }
 
 void Exchange::on_body(std::string_view data) {
