@@ -196,27 +196,38 @@ void run_throughput(const Config& config, const BenchNginx& nginx) {
             valid, 3);
 }
 
+void idle_line(const char* name, const IdleResult& r) {
+  fmt::print("  {:<14} {:>6} new sockets idle, RSS +{:.1f} MiB: {:.2f} KiB per connection{}\n",
+             name, r.connections, static_cast<double>(r.rss_delta) / (1 << 20),
+             r.bytes_per_connection() / 1024, r.error.empty() ? "" : "  [" + r.error + "]");
+}
+
 void run_idle(const Config& config, const BenchNginx& nginx, unsigned connections) {
-  fmt::print("[idle] {} idle keep-alive connections held by uvinet{}\n", connections,
+  fmt::print("[idle] {} idle keep-alive connections{}\n", connections,
              connections < config.idle_connections
                  ? fmt::format(" (scaled down from {}: descriptor limit)", config.idle_connections)
                  : "");
-  fmt::print(stderr, "idle: {} connections\n", connections);
-  const IdleResult r = uvinet_idle(nginx.url("/1k.bin"), connections);
-  const double kib = r.bytes_per_connection() / 1024;
-  fmt::print("  {} new sockets idle in the pool, RSS +{:.1f} MiB: {:.2f} KiB per connection{}\n",
-             r.connections, static_cast<double>(r.rss_delta) / (1 << 20), kib,
-             r.error.empty() ? "" : "  [" + r.error + "]");
+  fmt::print(stderr, "idle: uvinet, {} connections\n", connections);
+  const IdleResult uv = uvinet_idle(nginx.url("/1k.bin"), connections);
+  idle_line("uvinet", uv);
+  if (config.uses("libcurl")) {
+    fmt::print(stderr, "idle: libcurl, {} connections\n", connections);
+    idle_line("libcurl multi", curl_idle(nginx.url("/1k.bin"), connections));
+  }
   fmt::print(
-      "  (RSS of the whole process, from /proc/self/statm; freed request state the\n"
-      "  allocator keeps counts too)\n\n");
+      "  (RSS of the whole process, from /proc/self/statm, after one request on each\n"
+      "  connection; freed request state the allocator keeps counts too)\n\n");
+  const double kib = uv.bytes_per_connection() / 1024;
   Verdict v;
-  v.measure = "idle: KiB per connection";
+  v.measure = "idle: uvinet KiB per connection";
   v.uvinet = fmt::format("{:.2f}", kib);
   v.value = kib;
   v.target = kIdleKiB;
   v.higher_is_better = false;
-  v.valid = r.error.empty() && r.connections > 0;
+  // A few connects may fail when the kernel's accept queue overflows
+  // (net.core.somaxconn) on a loaded machine: the figure is still per
+  // socket held, and the line above says how many failed.
+  v.valid = uv.connections > 0;
   summary.push_back(std::move(v));
 }
 

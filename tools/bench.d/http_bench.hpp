@@ -68,6 +68,9 @@ ThroughputResult uvinet_throughput(const ThroughputRun& run);
 ThroughputResult curl_throughput(const ThroughputRun& run);
 
 IdleResult uvinet_idle(const std::string& url, unsigned connections);
+/// The same with libcurl multi: its connection cache holds the connections,
+/// each easy handle is cleaned up once its transfer is done.
+IdleResult curl_idle(const std::string& url, unsigned connections);
 
 // ---- helpers (http_uvinet.cpp)
 

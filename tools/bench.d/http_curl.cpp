@@ -11,7 +11,8 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
-#include <vector>
+#include <thread>
+#include <unordered_set>
 
 #include "http_bench.hpp"
 
@@ -42,17 +43,10 @@ class CurlGlobal {
 // bytes into `bytes`; all cleaned up at the end.
 class Multi {
  public:
-  Multi(const std::string& url, unsigned n, std::uint64_t& bytes) : multi_(curl_multi_init()) {
+  Multi(const std::string& url, unsigned n, std::uint64_t& bytes)
+      : multi_(curl_multi_init()), url_(url), bytes_(bytes) {
     curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(n));
-    for (unsigned i = 0; i < n; ++i) {
-      CURL* easy = curl_easy_init();
-      curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
-      curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, count_bytes);
-      curl_easy_setopt(easy, CURLOPT_WRITEDATA, &bytes);
-      curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-      easies_.push_back(easy);
-      curl_multi_add_handle(multi_, easy);
-    }
+    add(n);
   }
   ~Multi() {
     for (CURL* easy : easies_) {
@@ -61,6 +55,23 @@ class Multi {
     }
     curl_multi_cleanup(multi_);
   }
+  void add(unsigned n) {
+    for (unsigned i = 0; i < n; ++i) {
+      CURL* easy = curl_easy_init();
+      curl_easy_setopt(easy, CURLOPT_URL, url_.c_str());
+      curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, count_bytes);
+      curl_easy_setopt(easy, CURLOPT_WRITEDATA, &bytes_);
+      curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+      easies_.insert(easy);
+      curl_multi_add_handle(multi_, easy);
+    }
+  }
+  // Cleans up a finished handle; its connection stays in the multi's cache.
+  void release(CURL* easy) {
+    easies_.erase(easy);
+    curl_easy_cleanup(easy);
+  }
+  void set(CURLMoption option, long value) { curl_multi_setopt(multi_, option, value); }
   Multi(const Multi&) = delete;
   Multi& operator=(const Multi&) = delete;
 
@@ -89,7 +100,9 @@ class Multi {
 
  private:
   CURLM* multi_;
-  std::vector<CURL*> easies_;
+  std::string url_;
+  std::uint64_t& bytes_;
+  std::unordered_set<CURL*> easies_;
 };
 
 // An error message for a finished transfer, or "" when it got a 200.
@@ -147,6 +160,37 @@ ThroughputResult curl_throughput(const ThroughputRun& run) {
   if (result.error.empty() && result.bytes != run.expected_bytes * run.downloads) {
     result.error = fmt::format("got {} bytes", result.bytes);
   }
+  return result;
+}
+
+IdleResult curl_idle(const std::string& url, unsigned connections) {
+  CurlGlobal global;
+  std::uint64_t bytes = 0;
+  IdleResult result;
+  auto run_all = [&](Multi& multi, unsigned n) {
+    multi.run(n, [&](CURL* easy, CURLcode code) {
+      if (auto error = check(easy, code); !error.empty() && result.error.empty()) {
+        result.error = error;
+      }
+      multi.release(easy);
+      return false;
+    });
+  };
+  // One transfer first, as for uvinet: the multi and its caches exist
+  // before the baseline is taken.
+  Multi multi(url, 1, bytes);
+  multi.set(CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(connections) + 16);
+  multi.set(CURLMOPT_MAXCONNECTS, static_cast<long>(connections) + 16);
+  run_all(multi, 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto rss_before = resident_bytes();
+  const auto sockets_before = socket_count();
+  multi.add(connections);
+  run_all(multi, connections);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  result.rss_delta = resident_bytes() - rss_before;
+  const auto sockets = socket_count();
+  result.connections = sockets > sockets_before ? sockets - sockets_before : 0;
   return result;
 }
 
