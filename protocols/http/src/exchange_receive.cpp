@@ -27,7 +27,7 @@ void Exchange::start_reading() {
 void Exchange::stop_reading() {
   if (reading_ && conn_) conn_->stream->read_stop();
   reading_ = false;
-  if (!writing_) timer_->stop();
+  if (!writing_) stop_timer();
 }
 
 void Exchange::on_read(Result<std::string_view> data) {
@@ -105,7 +105,7 @@ void Exchange::release_connection(bool reusable) {
   // its own (or stops it, for a waiting request), which costs no epoll
   // change, unlike a stop here and a start there.
   reading_ = false;
-  timer_->stop();
+  stop_timer();
   ++conn_->requests;
   pool_->put(std::move(conn_), idle_timeout_ms(env_));
 }
@@ -123,6 +123,9 @@ void Exchange::close_connection() {
 void Exchange::arm_timer(Option which, errc code) {
   const auto ms = int_option(env_, which);
   if (ms <= 0) return;
+  // Made on first use: with no timeouts set (the default) a request never
+  // needs one, and a libuv timer costs an init and a close.
+  if (!timer_) timer_ = env_.make_timer();
   timer_->start(static_cast<std::uint64_t>(ms), [this, which, code, ms] {
     fail(
         Error(code, std::string(which == Option::send_timeout_ms ? "sending to " : "waiting for ") +
