@@ -6,9 +6,10 @@
 //               issued as soon as the last completed.
 //   throughput  a large file downloaded four times at once: MB/s, and the
 //               client's CPU time (getrusage of this process: the clients
-//               run one after the other in it, nginx is another process).
-//   idle        thousands of idle keep-alive connections held by uvinet:
-//               resident memory per connection.
+//               run one after the other in it, nginx is another process),
+//               after an unmeasured warm-up round.
+//   idle        thousands of idle keep-alive connections held by uvinet,
+//               then by libcurl: resident memory per connection.
 //
 // This is a report, not a test: the targets are the issue's, the markers
 // say whether this run met them. The machine's other load shows in the
