@@ -100,6 +100,7 @@ Result<void> HandleObject::set_option(Option o, OptionValue v) {
     }
   }
   options_.emplace_back(o, std::move(v));
+  has_options_.store(true, std::memory_order_release);
   return {};
 }
 
@@ -115,6 +116,7 @@ Result<OptionValue> HandleObject::query_option(Option o) const {
 OptionValue HandleObject::effective_option(Option o) const {
   if (o == Option::context_value) return OptionValue(static_cast<std::int64_t>(context()));
   for (const HandleObject* h = this; h; h = h->parent_.get()) {
+    if (!h->has_options_.load(std::memory_order_acquire)) continue;
     std::lock_guard lock(h->mutex_);
     if (const OptionValue* v = h->own_option(o)) return *v;
   }
@@ -123,6 +125,7 @@ OptionValue HandleObject::effective_option(Option o) const {
 
 std::int64_t HandleObject::int_option(Option o) const {
   for (const HandleObject* h = this; h; h = h->parent_.get()) {
+    if (!h->has_options_.load(std::memory_order_acquire)) continue;
     std::lock_guard lock(h->mutex_);
     if (const OptionValue* v = h->own_option(o)) return std::get<std::int64_t>(*v);
   }
@@ -131,6 +134,7 @@ std::int64_t HandleObject::int_option(Option o) const {
 
 std::string HandleObject::string_option(Option o) const {
   for (const HandleObject* h = this; h; h = h->parent_.get()) {
+    if (!h->has_options_.load(std::memory_order_acquire)) continue;
     std::lock_guard lock(h->mutex_);
     if (const OptionValue* v = h->own_option(o)) return std::get<std::string>(*v);
   }
