@@ -28,6 +28,7 @@ HandleObject::HandleObject(HandleKind kind, std::shared_ptr<HandleObject> parent
   std::lock_guard lock(parent_->mutex_);
   status_cb_ = parent_->status_cb_;
   status_mask_ = parent_->status_mask_;
+  live_mask_.store(status_cb_ ? status_mask_ : 0, std::memory_order_relaxed);
 }
 
 void HandleObject::init_runtime(std::shared_ptr<Loop> loop, std::shared_ptr<WorkerPool> workers) {
@@ -41,6 +42,7 @@ void HandleObject::set_status_callback(StatusCallback cb, StatusMask mask) {
   std::lock_guard lock(mutex_);
   status_cb_ = std::move(shared);
   status_mask_ = mask;
+  live_mask_.store(status_cb_ ? status_mask_ : 0, std::memory_order_relaxed);
 }
 
 CallbackModel HandleObject::callback_model() const {
@@ -48,6 +50,11 @@ CallbackModel HandleObject::callback_model() const {
 }
 
 void HandleObject::notify(Status status, StatusInfo info) {
+  // Most notifications have no taker: a request sends about ten, and an
+  // application without a status callback should not pay a lock for each.
+  // A callback set on another thread at this very moment may miss this one,
+  // as it could before; the locked check below stays the authority.
+  if ((live_mask_.load(std::memory_order_relaxed) & status_bit(status)) == 0) return;
   std::shared_ptr<const StatusCallback> cb;
   {
     std::lock_guard lock(mutex_);
@@ -93,6 +100,7 @@ Result<void> HandleObject::set_option(Option o, OptionValue v) {
     }
   }
   options_.emplace_back(o, std::move(v));
+  has_options_.store(true, std::memory_order_release);
   return {};
 }
 
@@ -108,6 +116,7 @@ Result<OptionValue> HandleObject::query_option(Option o) const {
 OptionValue HandleObject::effective_option(Option o) const {
   if (o == Option::context_value) return OptionValue(static_cast<std::int64_t>(context()));
   for (const HandleObject* h = this; h; h = h->parent_.get()) {
+    if (!h->has_options_.load(std::memory_order_acquire)) continue;
     std::lock_guard lock(h->mutex_);
     if (const OptionValue* v = h->own_option(o)) return *v;
   }
@@ -116,6 +125,7 @@ OptionValue HandleObject::effective_option(Option o) const {
 
 std::int64_t HandleObject::int_option(Option o) const {
   for (const HandleObject* h = this; h; h = h->parent_.get()) {
+    if (!h->has_options_.load(std::memory_order_acquire)) continue;
     std::lock_guard lock(h->mutex_);
     if (const OptionValue* v = h->own_option(o)) return std::get<std::int64_t>(*v);
   }
@@ -124,6 +134,7 @@ std::int64_t HandleObject::int_option(Option o) const {
 
 std::string HandleObject::string_option(Option o) const {
   for (const HandleObject* h = this; h; h = h->parent_.get()) {
+    if (!h->has_options_.load(std::memory_order_acquire)) continue;
     std::lock_guard lock(h->mutex_);
     if (const OptionValue* v = h->own_option(o)) return std::get<std::string>(*v);
   }

@@ -89,9 +89,15 @@ class HandleObject : public std::enable_shared_from_this<HandleObject> {
   std::atomic<bool> closed_{false};
 
   mutable std::mutex mutex_;
-  std::shared_ptr<const StatusCallback> status_cb_;      // guarded by mutex_
-  StatusMask status_mask_ = 0;                           // guarded by mutex_
+  std::shared_ptr<const StatusCallback> status_cb_;  // guarded by mutex_
+  StatusMask status_mask_ = 0;                       // guarded by mutex_
+  // status_mask_, or 0 without a callback: notify()'s check without the lock.
+  std::atomic<StatusMask> live_mask_{0};
   std::vector<std::pair<Option, OptionValue>> options_;  // guarded by mutex_
+  // Set once options_ holds one: a lookup walks request, connection and
+  // session, about 25 times a request, and most handles have no options of
+  // their own, so it skips their locks.
+  std::atomic<bool> has_options_{false};
 
  protected:
   /// Sets up loop, workers and strand; for sessions, which have no parent.

@@ -38,16 +38,19 @@ Result<OperationValue> RequestObject::start(OperationKind kind, int verb, std::s
                                             std::size_t max_bytes, Completion completion,
                                             CallbackModel model) {
   const bool sync = !completion;
-  const std::string where = std::string(kind_name(kind)) + " on " + url_.scheme + " request " +
-                            std::to_string(handle().id());
-  if (sync && loop()->on_loop_thread()) return Error(errc::sync_call_on_loop_thread, where);
-  if (closing()) return Error(errc::invalid_handle, where);
+  // Only the errors need it: built on demand, not on every operation.
+  const auto where = [&] {
+    return std::string(kind_name(kind)) + " on " + url_.scheme + " request " +
+           std::to_string(handle().id());
+  };
+  if (sync && loop()->on_loop_thread()) return Error(errc::sync_call_on_loop_thread, where());
+  if (closing()) return Error(errc::invalid_handle, where());
 
   // C15: one operation per side at a time.
   const std::uint8_t sides = sides_of(kind);
   std::uint8_t busy = busy_sides_.load();
   do {
-    if (busy & sides) return Error(errc::busy, where);
+    if (busy & sides) return Error(errc::busy, where());
   } while (!busy_sides_.compare_exchange_weak(busy, busy | sides));
 
   // Count ourselves pending, THEN look at closing; close() sets closing, THEN
@@ -59,7 +62,7 @@ Result<OperationValue> RequestObject::start(OperationKind kind, int verb, std::s
     busy_sides_.fetch_and(static_cast<std::uint8_t>(~sides));
     pending_.fetch_sub(1);
     maybe_finish_close();
-    return Error(errc::invalid_handle, where);
+    return Error(errc::invalid_handle, where());
   }
   auto op =
       std::make_shared<OperationImpl>(std::static_pointer_cast<RequestObject>(shared_from_this()),
@@ -90,7 +93,7 @@ Result<OperationValue> RequestObject::start(OperationKind kind, int verb, std::s
     pending_.fetch_sub(1);
     maybe_finish_close();
     return Error(errc::too_many_operations,
-                 where + ": " + std::to_string(limit) + " operations already in flight");
+                 where() + ": " + std::to_string(limit) + " operations already in flight");
   }
 
   if (!sync && loop()->on_loop_thread()) {

@@ -35,17 +35,25 @@ class TcpStream final : public Stream {
   void read_start(ReadCallback on_read) override {
     if (!tcp_) return;
     on_read_ = std::move(on_read);
+    // A stop and a start each change the epoll set: a kept-alive
+    // connection going from its request to the pool would pay for both.
+    if (reading_) return;
     const int rc = uv_read_start(
         reinterpret_cast<uv_stream_t*>(tcp_),
         [](uv_handle_t*, size_t, uv_buf_t* buf) { *buf = uv_buf_init(read_buffer, kReadBuffer); },
         [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
           static_cast<TcpStream*>(s->data)->on_read(n, buf);
         });
-    if (rc != 0) fail_read(rc);
+    if (rc != 0) {
+      fail_read(rc);
+      return;
+    }
+    reading_ = true;
   }
 
   void read_stop() override {
     if (tcp_) uv_read_stop(reinterpret_cast<uv_stream_t*>(tcp_));
+    reading_ = false;
     on_read_ = nullptr;
   }
 
@@ -89,6 +97,7 @@ class TcpStream final : public Stream {
 
   void close(std::function<void()> closed) override {
     *alive_ = false;
+    reading_ = false;
     on_read_ = nullptr;
     if (!tcp_) {
       if (closed) closed();
@@ -113,6 +122,7 @@ class TcpStream final : public Stream {
 
   void on_read(ssize_t n, const uv_buf_t* buf) {
     if (n == 0 || !on_read_) return;  // EAGAIN, or nobody listens any more
+    if (n < 0) reading_ = false;      // libuv stops reading at the end or an error
     if (n == UV_EOF) {
       // Copy: the callback may call read_stop() and drop on_read_ under us.
       auto cb = on_read_;
@@ -135,6 +145,7 @@ class TcpStream final : public Stream {
   uv_tcp_t* tcp_;
   std::string peer_;
   ReadCallback on_read_;
+  bool reading_ = false;  // libuv reads the socket
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

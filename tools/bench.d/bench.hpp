@@ -9,5 +9,6 @@ class App;
 namespace uvinet::bench {
 
 void add_dispatch_command(CLI::App& app);
+void add_http_command(CLI::App& app);
 
 }  // namespace uvinet::bench

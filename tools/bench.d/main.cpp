@@ -1,5 +1,5 @@
 // uvinet-bench: the benchmarks behind tools/bench. One subcommand per
-// benchmark; `http` and `https` join `dispatch` here when they exist.
+// benchmark; `https` joins them here when it exists.
 #include <CLI/CLI.hpp>
 
 #include "bench.hpp"
@@ -8,6 +8,9 @@ int main(int argc, char** argv) {
   CLI::App app{"uvinet benchmarks"};
   app.require_subcommand(1);
   uvinet::bench::add_dispatch_command(app);
+#if UVINET_BENCH_HTTP  // built when libcurl, its baseline, is there
+  uvinet::bench::add_http_command(app);
+#endif
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -29,10 +29,15 @@ void ConnectionPool::put(std::unique_ptr<PooledConnection> c, std::uint64_t idle
     if (it->key != c->key) continue;
     Waiter waiter = std::move(it->waiter);
     waiting_.erase(it);
+    // Its last reader's callback must not see what comes for the next one.
+    c->stream->read_stop();
     waiter(std::move(c));
     return;
   }
-  if (idle_timeout_ms == 0) return;  // destroying it closes it
+  if (idle_timeout_ms == 0) {
+    c->stream->read_stop();
+    return;  // destroying it closes it
+  }
   keep_idle(std::move(c), idle_timeout_ms);
 }
 

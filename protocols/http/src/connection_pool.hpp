@@ -38,7 +38,8 @@ class ConnectionPool {
   /// The most recently used idle connection for `key`, or null.
   std::unique_ptr<PooledConnection> take(const std::string& key);
   /// Gives `c` to the first request waiting for its key, or keeps it idle
-  /// for `idle_timeout_ms` (0: closes it).
+  /// for `idle_timeout_ms` (0: closes it). Its stream may still be reading
+  /// for the request that released it: the pool takes the reads over.
   void put(std::unique_ptr<PooledConnection> c, std::uint64_t idle_timeout_ms);
   /// Queues `waiter` for the next connection put for `key`; returns a ticket
   /// for cancel_wait().

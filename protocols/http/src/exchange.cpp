@@ -17,7 +17,6 @@ Exchange::Exchange(RequestEnv& env, std::shared_ptr<RequestState> shared)
     : env_(env), shared_(std::move(shared)), url_(env.url()), parser_(*this) {
   pool_ = std::static_pointer_cast<ConnectionPool>(
       env_.session_state([&] { return std::make_shared<ConnectionPool>(env_.make_timer()); }));
-  timer_ = env_.make_timer();
 }
 
 Exchange::~Exchange() {
@@ -189,7 +188,7 @@ void Exchange::fail(Error why) {
   if (state_ == State::failed || state_ == State::closing || state_ == State::closed) return;
   error_ = std::move(why);
   state_ = State::failed;
-  timer_->stop();
+  stop_timer();
   if (wait_ticket_) pool_->cancel_wait(std::exchange(wait_ticket_, 0));
   close_connection();
   serve();
@@ -198,7 +197,7 @@ void Exchange::fail(Error why) {
 void Exchange::close(std::function<void()> released) {
   released_ = std::move(released);
   state_ = State::closing;
-  timer_->stop();
+  stop_timer();
   if (wait_ticket_) pool_->cancel_wait(std::exchange(wait_ticket_, 0));
   if (!conn_) {
     state_ = State::closed;

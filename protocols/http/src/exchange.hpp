@@ -79,6 +79,9 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   void release_connection(bool reusable);
   void close_connection();
   void arm_timer(Option which, errc code);
+  void stop_timer() {
+    if (timer_) timer_->stop();
+  }
   void on_status(int major, int minor, int status, std::string_view reason) override;
   void on_header(std::string_view name, std::string_view value) override;
   void on_interim(const ResponseHead& head) override;
@@ -120,7 +123,7 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   std::uint64_t wait_ticket_ = 0;
   bool writing_ = false;
   bool reading_ = false;
-  std::unique_ptr<Timer> timer_;
+  std::unique_ptr<Timer> timer_;  // made by the first arm_timer()
 
   // The response.
   ResponseParser parser_;

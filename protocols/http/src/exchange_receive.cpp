@@ -27,7 +27,7 @@ void Exchange::start_reading() {
 void Exchange::stop_reading() {
   if (reading_ && conn_) conn_->stream->read_stop();
   reading_ = false;
-  if (!writing_) timer_->stop();
+  if (!writing_) stop_timer();
 }
 
 void Exchange::on_read(Result<std::string_view> data) {
@@ -97,11 +97,15 @@ void Exchange::on_message_done(bool reusable) {
 
 void Exchange::release_connection(bool reusable) {
   if (!conn_) return;
-  stop_reading();
   if (!reusable) {
     close_connection();
     return;
   }
+  // The stream keeps reading: the pool takes it over with a read_start of
+  // its own (or stops it, for a waiting request), which costs no epoll
+  // change, unlike a stop here and a start there.
+  reading_ = false;
+  stop_timer();
   ++conn_->requests;
   pool_->put(std::move(conn_), idle_timeout_ms(env_));
 }
@@ -119,6 +123,9 @@ void Exchange::close_connection() {
 void Exchange::arm_timer(Option which, errc code) {
   const auto ms = int_option(env_, which);
   if (ms <= 0) return;
+  // Made on first use: with no timeouts set (the default) a request never
+  // needs one, and a libuv timer costs an init and a close.
+  if (!timer_) timer_ = env_.make_timer();
   timer_->start(static_cast<std::uint64_t>(ms), [this, which, code, ms] {
     fail(
         Error(code, std::string(which == Option::send_timeout_ms ? "sending to " : "waiting for ") +
@@ -151,7 +158,6 @@ void Exchange::on_interim(const ResponseHead& head) {
 void Exchange::on_headers_complete(const ResponseHead& head) {
   env_.notify(Status::response_received, StatusInfo{{}, {}, response_bytes_});
   if (should_follow(head)) return;
-  publish_response();
   if (int_option(env_, Option::decompress) && head.body != BodyKind::none &&
       head.body != BodyKind::tunnel) {
     if (auto encoding = building_.header("Content-Encoding")) {
@@ -161,6 +167,7 @@ void Exchange::on_headers_complete(const ResponseHead& head) {
       }
     }
   }
+  publish_response();  // last: it gives building_ away
   state_ = State::body;
   env_.notify(Status::headers_available,
               StatusInfo{{}, {}, static_cast<std::uint64_t>(head.status)});
@@ -190,7 +197,9 @@ void Exchange::publish_response() {
   building_.url = create_url(shown).value_or(url_.host_port());
   building_.redirects = redirects_;
   std::lock_guard lock(shared_->mutex);
-  shared_->response = building_;
+  // Moved, not copied: the next head (a redirect's) starts afresh in
+  // on_status(), and a copy costs an allocation per field.
+  shared_->response = std::move(building_);
 }
 
 void Exchange::on_body(std::string_view data) {

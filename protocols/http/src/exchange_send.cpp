@@ -192,7 +192,7 @@ void Exchange::write(std::string bytes, std::function<void()> then) {
   arm_timer(Option::send_timeout_ms, errc::send_timeout);
   conn_->stream->write(std::move(bytes), [this, then = std::move(then)](Error e) {
     writing_ = false;
-    if (!reading_) timer_->stop();
+    if (!reading_) stop_timer();
     if (state_ == State::failed || state_ == State::closing || state_ == State::closed) return;
     if (e) {
       if (!retry_on_fresh_connection(e)) fail(e);

@@ -324,26 +324,35 @@ std::string Response::content_type() const {
   return header("Content-Type").value_or("");
 }
 
-Result<Response> query_response(const Request& request) {
+namespace {
+
+/// `read(response)` under the request's lock: a query takes what it needs
+/// without copying the whole head.
+template <class Read>
+auto with_response(const Request& request, Read read) -> Result<decltype(read(Response{}))> {
   auto state = state_of(request);
   if (!state) return state.error();
   std::lock_guard lock((*state)->mutex);
   if (!(*state)->response) {
     return Error(errc::invalid_state, "query: no response yet (call receive_response() first)");
   }
-  return *(*state)->response;
+  return read(*(*state)->response);
+}
+
+}  // namespace
+
+Result<Response> query_response(const Request& request) {
+  return with_response(request, [](const Response& r) { return r; });
 }
 
 Result<int> query_status_code(const Request& request) {
-  auto response = query_response(request);
-  if (!response) return response.error();
-  return response->status;
+  return with_response(request, [](const Response& r) { return r.status; });
 }
 
 Result<std::string> query_header(const Request& request, std::string_view name, std::size_t index) {
-  auto response = query_response(request);
+  auto response = with_response(request, [&](const Response& r) { return r.header(name, index); });
   if (!response) return response.error();
-  auto value = response->header(name, index);
+  auto& value = *response;
   if (!value) {
     return Error(errc::header_not_found, "query_header: no field " + std::string(name) +
                                              (index ? " #" + std::to_string(index) : ""));

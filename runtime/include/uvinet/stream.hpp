@@ -20,6 +20,8 @@ class Stream {
   using DoneCallback = std::function<void(Error)>;
 
   virtual ~Stream() = default;
+  /// Starts reading; while reading already, only replaces the callback, so
+  /// a connection handed from one reader to the next costs no system call.
   virtual void read_start(ReadCallback on_read) = 0;
   virtual void read_stop() = 0;
   /// Queues `data` (owned) for sending; `done` gets the outcome.
