@@ -33,7 +33,7 @@ readonly UVINET_ROOT
 UVINET_BASE_PACKAGES=(
     meson ninja-build pkg-config g++ clang libclang-rt-14-dev
     libuv1-dev libmbedtls-dev doctest-dev libexpected-dev libfmt-dev
-    libcli11-dev zlib1g-dev socat nginx-light ca-certificates openssl
+    libcli11-dev zlib1g-dev socat nginx-light tinyproxy ca-certificates openssl
 )
 
 uvinet_log() {

@@ -15,8 +15,9 @@ constexpr std::size_t kLowWater = 256 * 1024;  // reading resumes below this
 
 Exchange::Exchange(RequestEnv& env, std::shared_ptr<RequestState> shared)
     : env_(env), shared_(std::move(shared)), url_(env.url()), parser_(*this) {
-  pool_ = std::static_pointer_cast<ConnectionPool>(
-      env_.session_state([&] { return std::make_shared<ConnectionPool>(env_.make_timer()); }));
+  session_ = std::static_pointer_cast<SessionState>(
+      env_.session_state([&] { return std::make_shared<SessionState>(env_.make_timer()); }));
+  pool_ = session_->pool;
 }
 
 Exchange::~Exchange() {

@@ -14,11 +14,11 @@
 #include <optional>
 #include <string>
 
-#include "connection_pool.hpp"
 #include "content_decoder.hpp"
 #include "redirect.hpp"
 #include "request_state.hpp"
 #include "response_parser.hpp"
+#include "session_state.hpp"
 #include "uvinet/module.hpp"
 
 namespace uvinet::http::detail {
@@ -60,6 +60,7 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   // ---- the request (exchange_send.cpp)
   Result<void> load_request(std::string body);
   void acquire_connection();
+  Result<void> choose_route();
   void on_connected(const std::string& key, Result<std::unique_ptr<Stream>> stream);
   void use_connection(std::unique_ptr<PooledConnection> connection);
   Result<std::string> build_head() const;
@@ -88,11 +89,14 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   void on_headers_complete(const ResponseHead& head) override;
   void on_body(std::string_view data) override;
   bool should_follow(const ResponseHead& head);
+  bool cookies_on() const;
+  void store_cookies();
   void publish_response();
   std::size_t buffered() const noexcept { return buffer_.size() - buffer_pos_; }
 
   RequestEnv& env_;
   const std::shared_ptr<RequestState> shared_;
+  std::shared_ptr<SessionState> session_;
   std::shared_ptr<ConnectionPool> pool_;
   // Cut when this object goes: stream close callbacks may outlive it.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
@@ -116,6 +120,11 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   unsigned redirects_ = 0;
   bool retried_ = false;
   bool fresh_only_ = false;  // a retry: not a pooled connection again
+  std::string cookie_;       // the jar's Cookie value for the request going out
+
+  // The proxy for url_, chosen again for each URL a redirect leads to.
+  std::optional<Url> proxy_;
+  std::string proxy_credentials_;  // "Basic ..." for Proxy-Authorization, or empty
 
   // The connection.
   std::string key_;  // the pool key of url_

@@ -157,6 +157,7 @@ void Exchange::on_interim(const ResponseHead& head) {
 
 void Exchange::on_headers_complete(const ResponseHead& head) {
   env_.notify(Status::response_received, StatusInfo{{}, {}, response_bytes_});
+  store_cookies();  // before the redirect: a 3xx's cookies count for where it leads
   if (should_follow(head)) return;
   if (int_option(env_, Option::decompress) && head.body != BodyKind::none &&
       head.body != BodyKind::tunnel) {
@@ -188,6 +189,22 @@ bool Exchange::should_follow(const ResponseHead& head) {
   if (plan->keep_body && !replayable_ && (chunked_upload_ || upload_length_)) return false;
   redirect_ = std::move(*plan);
   return true;
+}
+
+bool Exchange::cookies_on() const {
+  return int_option(env_, Option::cookies) != 0 && !(flags_ & no_cookies);
+}
+
+void Exchange::store_cookies() {
+  if (!cookies_on()) return;
+  const auto now = CookieClock::now();
+  for (const auto& [name, value] : building_.fields) {
+    if (!iequals(name, "Set-Cookie")) continue;
+    const auto outcome = session_->cookies.store(value, url_, now);
+    // number: 1 when the jar took it (stored, replaced, or deleting an
+    // older one), 0 when it refused it.
+    env_.notify(Status::cookie_received, StatusInfo{{}, value, outcome.accepted() ? 1u : 0u});
+  }
 }
 
 void Exchange::publish_response() {

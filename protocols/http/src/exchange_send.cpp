@@ -1,9 +1,11 @@
 // Exchange: getting a connection and sending the request, redirects and
 // the retry on a stale pooled connection.
 #include <algorithm>
+#include <cstdlib>
 
 #include "basic_auth.hpp"
 #include "exchange.hpp"
+#include "proxy_choice.hpp"
 #include "request_writer.hpp"
 
 namespace uvinet::http::detail {
@@ -72,12 +74,24 @@ Result<void> Exchange::load_request(std::string body) {
 
 void Exchange::acquire_connection() {
   state_ = State::connecting;
+  // An https:// request through a proxy will need a CONNECT tunnel to the
+  // origin (RFC 9110 §9.3.6) and TLS inside it: both come with the TLS work.
+  // choose_proxy() already picks https_proxy for such URLs.
   if (url_.scheme != "http") {
     fail(Error(errc::unsupported_scheme, url_.scheme + "://" + url_.host_port() +
                                              ": only http is available (TLS is not built yet)"));
     return;
   }
+  if (auto routed = choose_route(); !routed) {
+    fail(routed.error());
+    return;
+  }
   key_ = url_.scheme + "://" + url_.host_port();
+  // A connection to a proxy is never handed to a direct request, nor one
+  // proxy's to another's: the key names the proxy (and its user, whose
+  // credentials a proxy may tie to the connection).
+  if (proxy_)
+    key_ += " via " + (proxy_->user.empty() ? "" : proxy_->user + "@") + proxy_->host_port();
   if (!fresh_only_) {
     if (auto pooled = pool_->take(key_)) {
       use_connection(std::move(pooled));
@@ -90,9 +104,29 @@ void Exchange::acquire_connection() {
       use_connection(std::move(c));
     });
   }
-  env_.connect(url_.host, url_.port, [this, key = key_](Result<std::unique_ptr<Stream>> stream) {
+  const Url& peer = proxy_ ? *proxy_ : url_;
+  env_.connect(peer.host, peer.port, [this, key = key_](Result<std::unique_ptr<Stream>> stream) {
     on_connected(key, std::move(stream));
   });
+}
+
+Result<void> Exchange::choose_route() {
+  ProxySettings settings;
+  settings.proxy = string_option(env_, Option::proxy);
+  settings.no_proxy = string_option(env_, Option::no_proxy);
+  settings.from_environment = int_option(env_, Option::proxy_from_environment) != 0;
+  auto chosen = choose_proxy(url_, settings, [](const char* name) { return std::getenv(name); });
+  if (!chosen) return chosen.error();
+  proxy_ = std::move(*chosen);
+  proxy_credentials_.clear();
+  if (proxy_ && (!proxy_->user.empty() || !proxy_->password.empty())) {
+    if (proxy_->user.find(':') != std::string::npos) {
+      return Error(errc::invalid_argument, "Basic authentication to the proxy " +
+                                               proxy_->host_port() + ": the user name holds ':'");
+    }
+    proxy_credentials_ = basic_credentials(proxy_->user, proxy_->password);
+  }
+  return {};
 }
 
 void Exchange::on_connected(const std::string& key, Result<std::unique_ptr<Stream>> stream) {
@@ -137,10 +171,15 @@ Result<std::string> Exchange::build_head() const {
   if (!credentials_.empty() && !has_field(fields_, "Authorization")) {
     fields.push_back({"Authorization", credentials_});
   }
+  if (!proxy_credentials_.empty() && !has_field(fields_, "Proxy-Authorization")) {
+    fields.push_back({"Proxy-Authorization", proxy_credentials_});
+  }
+  if (!cookie_.empty()) fields.push_back({"Cookie", cookie_});
   if ((flags_ & no_keep_alive) && !has_field(fields_, "Connection")) {
     fields.push_back({"Connection", "close"});
   }
-  const std::string target = origin_form(url_);
+  // A proxy is told the whole URL (RFC 9112 §3.2.2); Host still names the origin.
+  const std::string target = proxy_ ? absolute_form(url_) : origin_form(url_);
   const std::string host = host_field(url_);
   RequestHead head;
   head.method = method_;
@@ -160,6 +199,17 @@ Result<std::string> Exchange::build_head() const {
 }
 
 void Exchange::send_head() {
+  // Asked for each request that goes out (a redirect's, a retry's too): the
+  // previous response may have set or deleted cookies. A Cookie field the
+  // application set itself goes instead of the jar's.
+  cookie_.clear();
+  if (cookies_on() && !has_field(fields_, "Cookie")) {
+    auto cookies = session_->cookies.header_for(url_, CookieClock::now());
+    if (cookies.count > 0) {
+      cookie_ = std::move(cookies.value);
+      env_.notify(Status::cookie_sent, StatusInfo{{}, cookie_, cookies.count});
+    }
+  }
   auto head = build_head();
   if (!head) {
     fail(head.error());

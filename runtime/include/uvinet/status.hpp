@@ -32,7 +32,15 @@ enum class Status : std::uint8_t {
   request_complete,  ///< an operation completed; `info.error` says how
   request_error,     ///< an operation failed; `info.error` says why
   secure_failure,
+  /// A request carries cookies from the session's jar (Option::cookies):
+  /// `info.text` is the Cookie field value, `info.number` how many cookies.
+  /// Sent before sending_request, for every request that goes out (after a
+  /// redirect too).
   cookie_sent,
+  /// A response had a Set-Cookie field, with the session's jar on: one per
+  /// field, `info.text` its value, `info.number` 1 when the jar took it
+  /// (stored, replaced, or deleting an expired one) and 0 when it refused it
+  /// (a Domain the host does not match, too large...).
   cookie_received,
   handle_closing,
 };

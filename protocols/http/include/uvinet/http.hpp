@@ -39,6 +39,24 @@
 // cookies, username / password (Basic authentication; a URL's user info wins),
 // proxy / no_proxy / proxy_from_environment, and the timeouts: resolve,
 // connect, send (each write), receive (each wait for the server) and transfer.
+//
+// Cookies (Option::cookies = 1): the session keeps one RFC 6265 jar for all
+// its requests. Each request that goes out (after a redirect too) carries
+// the cookies that match its URL, unless the application set a Cookie field
+// itself; every Set-Cookie of every response is stored, a redirect's
+// included. The no_cookies flag keeps a request out of the jar both ways.
+// The jar keeps at most 4096 bytes per cookie, 50 per domain, 3000 in all,
+// evicting the least recently used; it has no public suffix list, so it
+// refuses only a Domain without a dot ("com").
+//
+// Proxies: a proxy (the option, or http_proxy / https_proxy / no_proxy with
+// proxy_from_environment; see the option docs) gets http:// requests in
+// absolute form ("GET http://host/path HTTP/1.1"), with Proxy-Authorization
+// (Basic) when its URL has user info. Connections to a proxy are pooled
+// apart from direct ones, and each redirect chooses again. An http:// proxy
+// only; https:// requests through a proxy (a CONNECT tunnel) come with TLS.
+// A proxy setting that cannot be parsed fails the request with
+// errc::invalid_argument, naming the option or variable.
 #pragma once
 
 #include <cstdint>

@@ -1,0 +1,58 @@
+// Which proxy, if any, a request goes through. Pure: the options and a
+// getenv function in, a proxy URL out, so every rule is tested without
+// touching the process environment.
+//
+// The rules, the ones curl and most other clients follow:
+//  - the proxy option, when set, applies to every scheme; the no_proxy
+//    option lists the exceptions;
+//  - otherwise, with proxy_from_environment on, http:// and ws:// use
+//    http_proxy (or HTTP_PROXY), https:// and wss:// use https_proxy (or
+//    HTTPS_PROXY); the lower-case name wins when both are set. The
+//    exceptions come from the no_proxy option when it is set, else from
+//    no_proxy (or NO_PROXY);
+//  - a proxy given as "host:port" means "http://host:port"; a port left out
+//    is 80, http's default, as everywhere else in uvinet's URLs;
+//  - only http:// proxies exist for now (an https:// proxy needs TLS to it).
+//
+// No-proxy lists are comma-separated (spaces around entries are ignored).
+// An entry is "*" (every host), a domain ("example.com" or ".example.com",
+// both matching the domain and every host below it), an IP literal (matched
+// exactly; IPv6 with or without brackets), and any of them with ":port" to
+// match only that port. Names match ignoring case.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "uvinet/result.hpp"
+#include "uvinet/url.hpp"
+
+namespace uvinet::http::detail {
+
+struct ProxySettings {
+  std::string proxy;     ///< Option::proxy
+  std::string no_proxy;  ///< Option::no_proxy
+  bool from_environment = true;
+};
+
+/// Reads an environment variable: null when it is not set.
+using Getenv = std::function<const char*(const char*)>;
+
+/// The proxy for a request to `target`, or nullopt to go direct. Fails with
+/// errc::invalid_argument, naming the option or variable and its value (the
+/// password masked), when the proxy that applies cannot be parsed or is not
+/// an http:// URL.
+Result<std::optional<Url>> choose_proxy(const Url& target, const ProxySettings& settings,
+                                        const Getenv& getenv);
+
+/// The absolute-form request target for a proxy (RFC 9112 §3.2.2):
+/// "http://host:port/path?query", without user info or fragment, which
+/// never go on the wire.
+std::string absolute_form(const Url& url);
+
+/// True when `no_proxy` (a list as above) names `target`'s host (and port).
+bool bypasses_proxy(const Url& target, std::string_view no_proxy);
+
+}  // namespace uvinet::http::detail
