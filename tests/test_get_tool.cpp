@@ -268,10 +268,7 @@ TEST_CASE("-v: a line per status notification, naming the URL") {
   CHECK(contains(r.err, "* " + url + " handle_closing"));
 }
 
-// Skipped: this branch's HTTP module does not route through Option::proxy
-// yet; branch `cookies` (8bbd27a) does, and this case passes merged with it.
-// Drop the skip once both are merged.
-TEST_CASE("--proxy: the request goes to the proxy, not to the URL's server" * doctest::skip()) {
+TEST_CASE("--proxy: the request goes to the proxy, not to the URL's server") {
   Nginx& origin = shared_nginx();
   Nginx::Options options;
   // Only the proxy knows this path: the origin would answer 404.

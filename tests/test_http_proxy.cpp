@@ -113,16 +113,18 @@ TEST_CASE("environment: http_proxy for http and ws, https_proxy for https and ws
   CHECK(route("https://example.com/", {}, env) == "direct");  // http_proxy is not for https
 }
 
-TEST_CASE("environment: upper-case names work; lower-case wins; empty means unset") {
+TEST_CASE("environment: HTTPS_PROXY works, HTTP_PROXY never (httpoxy); lower-case wins") {
   Env env;
-  env.vars["HTTP_PROXY"] = "http://upper:1";
+  env.vars["HTTP_PROXY"] = "http://upper:1";  // what a CGI request's Proxy: header becomes
   env.vars["HTTPS_PROXY"] = "upper-secure:2";
-  CHECK(route("http://example.com/", {}, env) == "upper:1");
+  CHECK(route("http://example.com/", {}, env) == "direct");
   CHECK(route("https://example.com/", {}, env) == "upper-secure:2");
   env.vars["http_proxy"] = "http://lower:3";
   CHECK(route("http://example.com/", {}, env) == "lower:3");
-  env.vars["http_proxy"] = "";
-  CHECK(route("http://example.com/", {}, env) == "upper:1");
+  env.vars["http_proxy"] = "";  // empty means unset
+  CHECK(route("http://example.com/", {}, env) == "direct");
+  env.vars["https_proxy"] = "http://lower-secure:4";
+  CHECK(route("https://example.com/", {}, env) == "lower-secure:4");
 }
 
 TEST_CASE("environment: ignored when proxy_from_environment is 0") {

@@ -141,8 +141,9 @@ Result<std::optional<Url>> choose_proxy(const Url& target, const ProxySettings& 
   const bool secure = target.scheme == "https" || target.scheme == "wss";
   if (!secure && target.scheme != "http" && target.scheme != "ws") return std::optional<Url>();
   const char* name = nullptr;
-  const char* value = secure ? first_set(getenv, {"https_proxy", "HTTPS_PROXY"}, &name)
-                             : first_set(getenv, {"http_proxy", "HTTP_PROXY"}, &name);
+  const char* value =
+      secure ? first_set(getenv, {"https_proxy", "HTTPS_PROXY"}, &name)
+             : first_set(getenv, {"http_proxy"}, &name);  // see the header: no HTTP_PROXY
   if (!value) return std::optional<Url>();
   std::string_view exceptions = settings.no_proxy;
   if (trim(exceptions).empty()) {

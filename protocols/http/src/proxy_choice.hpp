@@ -6,8 +6,11 @@
 //  - the proxy option, when set, applies to every scheme; the no_proxy
 //    option lists the exceptions;
 //  - otherwise, with proxy_from_environment on, http:// and ws:// use
-//    http_proxy (or HTTP_PROXY), https:// and wss:// use https_proxy (or
-//    HTTPS_PROXY); the lower-case name wins when both are set. The
+//    http_proxy, https:// and wss:// use https_proxy (or HTTPS_PROXY; the
+//    lower-case name wins when both are set). Never HTTP_PROXY: a CGI
+//    program gets a request's "Proxy:" header as HTTP_PROXY, so a client
+//    that honoured it would let that request pick its proxy ("httpoxy",
+//    CVE-2016-5385; curl ignores it too). The
 //    exceptions come from the no_proxy option when it is set, else from
 //    no_proxy (or NO_PROXY);
 //  - a proxy given as "host:port" means "http://host:port"; a port left out
