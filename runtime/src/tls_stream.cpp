@@ -67,11 +67,6 @@ class TlsStreamImpl final : public TlsStream {
     step_handshake();
   }
 
-  std::string alpn_protocol() const override {
-    const char* p = mbedtls_ssl_get_alpn_protocol(&ssl_);
-    return p ? p : "";
-  }
-
   void read_start(ReadCallback on_read) override {
     if (state_ != State::ready) return;
     on_read_ = std::move(on_read);

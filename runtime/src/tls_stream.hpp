@@ -33,8 +33,6 @@ class TlsStream : public Stream {
   /// certificate_* errors and is also told to `notify` as secure_failure,
   /// with mbedTLS's reasons as its text. `done` may destroy the stream.
   virtual void handshake(Notify notify, DoneCallback done) = 0;
-  /// The protocol the server chose by ALPN ("http/1.1"), or "" for none.
-  virtual std::string alpn_protocol() const = 0;
 };
 
 /// The error a set of mbedTLS certificate verification flags means.

@@ -72,12 +72,13 @@ Result<void> Exchange::load_request(std::string body) {
 
 void Exchange::acquire_connection() {
   state_ = State::connecting;
-  if (url_.scheme != "http") {
-    fail(Error(errc::unsupported_scheme, url_.scheme + "://" + url_.host_port() +
-                                             ": only http is available (TLS is not built yet)"));
+  const bool secure = url_.scheme == "https";
+  if (!secure && url_.scheme != "http") {
+    fail(Error(errc::unsupported_scheme,
+               url_.scheme + "://" + url_.host_port() + ": only http and https are spoken"));
     return;
   }
-  key_ = url_.scheme + "://" + url_.host_port();
+  key_ = connection_key(env_, url_);
   if (!fresh_only_) {
     if (auto pooled = pool_->take(key_)) {
       use_connection(std::move(pooled));
@@ -90,9 +91,14 @@ void Exchange::acquire_connection() {
       use_connection(std::move(c));
     });
   }
-  env_.connect(url_.host, url_.port, [this, key = key_](Result<std::unique_ptr<Stream>> stream) {
+  auto connected = [this, key = key_](Result<std::unique_ptr<Stream>> stream) {
     on_connected(key, std::move(stream));
-  });
+  };
+  if (secure) {
+    env_.connect_secure(url_.host, url_.port, std::move(connected));
+  } else {
+    env_.connect(url_.host, url_.port, std::move(connected));
+  }
 }
 
 void Exchange::on_connected(const std::string& key, Result<std::unique_ptr<Stream>> stream) {

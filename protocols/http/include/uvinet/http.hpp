@@ -39,6 +39,15 @@
 // cookies, username / password (Basic authentication; a URL's user info wins),
 // proxy / no_proxy / proxy_from_environment, and the timeouts: resolve,
 // connect, send (each write), receive (each wait for the server) and transfer.
+//
+// https URLs go over TLS (RequestEnv::connect_secure in uvinet/module.hpp):
+// the server's certificate is checked against the system's CAs, or those of
+// ca_file / ca_directory / ca_pem, and the URL's host name (DNS names only:
+// mbedTLS 2.28 cannot match an IP address, so https://127.0.0.1/ fails with
+// certificate_name_mismatch); client_cert_file / client_key_file present a
+// client certificate; insecure_skip_verify=1 turns checking off. The TLS
+// handshake has its own connect_timeout_ms. Pooled https connections are
+// reused only by requests with the same TLS options.
 #pragma once
 
 #include <cstdint>
