@@ -289,3 +289,26 @@ TEST_CASE("tls: redirects between http and https follow the redirect policy") {
     CHECK(fetched->body == plain.file("/64k.bin"));
   }
 }
+
+TEST_CASE("tls: an upload of many records is stored byte for byte") {
+  Nginx nginx(tls_server("good"));
+  HttpSession s;
+  trust_test_ca(s);
+  const std::string body = uvinet_test::pattern(1'000'000, 11);
+  http::OpenUrlOptions put;
+  put.method = "PUT";
+  put.body = body;
+  auto stored = fetch(s, localhost_url(nginx.port(), "/upload/tls"), put);
+  REQUIRE_MESSAGE(stored, stored.error().message());
+  CHECK(stored->status == 201);
+  CHECK(nginx.uploaded("tls") == body);
+}
+
+TEST_CASE("tls: nginx closing without a response (444) is an error, not a hang") {
+  Nginx nginx(tls_server("good"));
+  HttpSession s;
+  trust_test_ca(s);
+  const auto e = failure_of(s, localhost_url(nginx.port(), "/status/444"));
+  CHECK_MESSAGE(e.code() == errc::connection_closed, e.message());
+  CHECK(e.message().find("before responding") != std::string::npos);
+}

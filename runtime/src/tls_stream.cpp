@@ -182,9 +182,10 @@ class TlsStreamImpl final : public TlsStream {
   }
 
   void step_handshake() {
+    const auto alive = alive_;  // a write failing at once ends the handshake, maybe us too
     const int rc = mbedtls_ssl_handshake(&ssl_);
     flush();
-    if (!*alive_ || state_ != State::handshaking) return;  // flush failed it
+    if (!*alive || state_ != State::handshaking) return;
     if (wants_io(rc)) {
       if (!ended()) return;  // the next bytes continue it
     }
@@ -229,13 +230,15 @@ class TlsStreamImpl final : public TlsStream {
         continue;
       }
       if (wants_io(n) && !ended()) return;
-      if (read_error_ && wants_io(n)) {
+      if (n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
+        cb(std::string_view());
+      } else if (read_error_) {
+        // mbedTLS saw only "no more bytes": the reset or failure is ours to tell.
         cb(Error(read_error_->code(),
                  "read from " + peer_name() + " (TLS): " + read_error_->message()));
-      } else if (n == 0 || wants_io(n) || n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
-                 n == MBEDTLS_ERR_SSL_CONN_EOF) {
-        // The end, with close_notify or without: HTTP's own framing tells a
-        // cut-off response from a whole one.
+      } else if (n == 0 || wants_io(n) || n == MBEDTLS_ERR_SSL_CONN_EOF) {
+        // The end without close_notify: HTTP's own framing tells a cut-off
+        // response from a whole one, as it does over TCP.
         cb(std::string_view());
       } else {
         cb(Error(errc::tls_error, "TLS read from " + peer_name() + ": " + mbedtls_message(n)));
