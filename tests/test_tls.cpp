@@ -182,6 +182,24 @@ TEST_CASE("tls: an expired certificate is certificate_expired") {
   CHECK_MESSAGE(told.find("expired") != std::string::npos, told);
 }
 
+TEST_CASE("tls: a certificate in crl_file is certificate_revoked") {
+  Nginx nginx(tls_server("revoked"));
+  HttpSession s;
+  trust_test_ca(s);
+  SUBCASE("with the CRL") {
+    REQUIRE(s.session.set_option(Option::crl_file, pki().file("crl.pem")));
+    const auto e = failure_of(s, localhost_url(nginx.port(), "/1k.bin"));
+    CHECK_MESSAGE(e.code() == errc::certificate_revoked, e.message());
+    const std::string told = wait_for_secure_failure(s);
+    CHECK_MESSAGE(told.find("revoked") != std::string::npos, told);
+  }
+  SUBCASE("without it, nothing says the certificate was revoked") {
+    auto fetched = fetch(s, localhost_url(nginx.port(), "/1k.bin"));
+    REQUIRE_MESSAGE(fetched, fetched.error().message());
+    CHECK(fetched->status == 200);
+  }
+}
+
 TEST_CASE("tls: insecure_skip_verify=1 accepts a certificate nobody vouches for") {
   Nginx nginx(tls_server("untrusted"));
   HttpSession s;

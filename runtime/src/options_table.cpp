@@ -31,6 +31,7 @@ const char* option_name(Option o) noexcept {
     case Option::ca_file: return "ca_file";
     case Option::ca_directory: return "ca_directory";
     case Option::ca_pem: return "ca_pem";
+    case Option::crl_file: return "crl_file";
     case Option::client_cert_file: return "client_cert_file";
     case Option::client_key_file: return "client_key_file";
     case Option::insecure_skip_verify: return "insecure_skip_verify";
@@ -83,6 +84,7 @@ OptionSpec spec(Option o) {
     case Option::ca_file:
     case Option::ca_directory:
     case Option::ca_pem:
+    case Option::crl_file:
     case Option::client_cert_file:
     case Option::client_key_file: return {kTree, true, 0, 0, 0};
     case Option::proxy_from_environment: return {kTree, false, 0, 1, 1};

@@ -141,6 +141,7 @@ TlsSettings RequestEnvImpl::tls_settings() const {
   s.ca_file = request_.string_option(Option::ca_file);
   s.ca_directory = request_.string_option(Option::ca_directory);
   s.ca_pem = request_.string_option(Option::ca_pem);
+  s.crl_file = request_.string_option(Option::crl_file);
   s.client_cert_file = request_.string_option(Option::client_cert_file);
   s.client_key_file = request_.string_option(Option::client_key_file);
   s.verify = request_.int_option(Option::insecure_skip_verify) == 0;

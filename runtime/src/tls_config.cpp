@@ -5,6 +5,7 @@
 #include <mbedtls/error.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/x509_crl.h>
 #include <mbedtls/x509_crt.h>
 
 #include <filesystem>
@@ -64,12 +65,14 @@ class Config final : public TlsConfig {
   Config() {
     mbedtls_ssl_config_init(&conf_);
     mbedtls_x509_crt_init(&ca_);
+    mbedtls_x509_crl_init(&crl_);
     mbedtls_x509_crt_init(&own_cert_);
     mbedtls_pk_init(&own_key_);
   }
   ~Config() override {
     mbedtls_ssl_config_free(&conf_);
     mbedtls_x509_crt_free(&ca_);
+    mbedtls_x509_crl_free(&crl_);
     mbedtls_x509_crt_free(&own_cert_);
     mbedtls_pk_free(&own_key_);
   }
@@ -86,7 +89,11 @@ class Config final : public TlsConfig {
     mbedtls_ssl_conf_alpn_protocols(&conf_, kAlpn);
     if (s.verify) {
       if (auto r = load_cas(s); !r) return r;
-      mbedtls_ssl_conf_ca_chain(&conf_, &ca_, nullptr);
+      if (!s.crl_file.empty()) {
+        if (int rc = mbedtls_x509_crl_parse_file(&crl_, s.crl_file.c_str()); rc != 0)
+          return failure("crl_file " + s.crl_file, rc);
+      }
+      mbedtls_ssl_conf_ca_chain(&conf_, &ca_, s.crl_file.empty() ? nullptr : &crl_);
       mbedtls_ssl_conf_authmode(&conf_, MBEDTLS_SSL_VERIFY_REQUIRED);
     } else {
       mbedtls_ssl_conf_authmode(&conf_, MBEDTLS_SSL_VERIFY_NONE);
@@ -145,6 +152,7 @@ class Config final : public TlsConfig {
 
   mbedtls_ssl_config conf_;
   mbedtls_x509_crt ca_;
+  mbedtls_x509_crl crl_;
   mbedtls_x509_crt own_cert_;
   mbedtls_pk_context own_key_;
 };
@@ -155,7 +163,8 @@ std::string TlsSettings::key() const {
   // NUL cannot occur in a path, and ca_pem goes last: the fields never run
   // into each other.
   std::string k = verify ? "verify" : "no-verify";
-  for (const std::string* f : {&ca_file, &ca_directory, &client_cert_file, &client_key_file}) {
+  for (const std::string* f :
+       {&ca_file, &ca_directory, &crl_file, &client_cert_file, &client_key_file}) {
     k += '\0';
     k += *f;
   }

@@ -18,6 +18,7 @@ struct TlsSettings {
   std::string ca_file;
   std::string ca_directory;
   std::string ca_pem;
+  std::string crl_file;
   std::string client_cert_file;
   std::string client_key_file;
   bool verify = true;  // false only with insecure_skip_verify=1

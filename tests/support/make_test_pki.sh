@@ -9,6 +9,8 @@
 #   rogue-ca.pem               a second CA the client does not trust
 #   untrusted.pem / .key       localhost, signed by the rogue CA
 #   client.pem / client.key    a client certificate signed by the CA
+#   revoked.pem / revoked.key  localhost, signed by the CA, then revoked
+#   crl.pem                    the CA's revocation list, naming revoked.pem
 set -eu
 dir=$1
 cd "$dir"
@@ -62,5 +64,8 @@ issue ca expired "DNS:localhost,IP:127.0.0.1" 20200101000000Z 20200102000000Z
 issue ca wrong "DNS:wrong.example" "$now" "$later"
 issue rogue-ca untrusted "DNS:localhost,IP:127.0.0.1" "$now" "$later"
 issue ca client "DNS:client.example" "$now" "$later" clientAuth
+issue ca revoked "DNS:localhost,IP:127.0.0.1" "$now" "$later"
+quiet openssl ca -config ca.cnf -revoke revoked.pem
+quiet openssl ca -config ca.cnf -gencrl -crldays 2 -out crl.pem
 mkdir cadir
 cp ca.pem cadir/

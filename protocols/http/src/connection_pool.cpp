@@ -9,8 +9,9 @@ std::string connection_key(const RequestEnv& env, const Url& url) {
   if (url.scheme != "https") return key;
   // '\n' cannot occur in a host or a path; ca_pem is last, so no two
   // settings give one key.
-  for (Option o : {Option::insecure_skip_verify, Option::ca_file, Option::ca_directory,
-                   Option::client_cert_file, Option::client_key_file, Option::ca_pem}) {
+  for (Option o :
+       {Option::insecure_skip_verify, Option::ca_file, Option::ca_directory, Option::crl_file,
+        Option::client_cert_file, Option::client_key_file, Option::ca_pem}) {
     auto v = env.option(o);
     key += '\n';
     if (!v) continue;

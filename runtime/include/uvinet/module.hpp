@@ -83,7 +83,8 @@ class RequestEnv {
   /// connect(), then a TLS handshake over the TCP stream: `done` gets a
   /// Stream that reads and writes plaintext. The server's certificate must
   /// chain to the CAs of the request's ca_file / ca_directory / ca_pem
-  /// options (or the system's when none is set) and name `host` (sent as SNI
+  /// options (or the system's when none is set), not be listed in crl_file,
+  /// and name `host` (sent as SNI
   /// too), unless insecure_skip_verify is 1; the client presents
   /// client_cert_file / client_key_file when set; ALPN offers "http/1.1".
   /// The handshake gets connect_timeout_ms of its own after the TCP connect

@@ -46,6 +46,8 @@ enum class Option : std::uint16_t {
   ca_file,               ///< string (session, connection, request): PEM file of trusted CAs
   ca_directory,          ///< string (session, connection, request): directory of CA files
   ca_pem,                ///< string (session, connection, request): trusted CAs as PEM text
+  crl_file,              ///< string (session, connection, request): PEM certificate
+                         ///< revocation lists of those CAs; a listed certificate fails
   client_cert_file,      ///< string (session, connection, request): PEM certificate (chain)
                          ///< the client presents when the server asks for one
   client_key_file,       ///< string (session, connection, request): its PEM private key

@@ -42,7 +42,8 @@
 //
 // https URLs go over TLS (RequestEnv::connect_secure in uvinet/module.hpp):
 // the server's certificate is checked against the system's CAs, or those of
-// ca_file / ca_directory / ca_pem, and the URL's host name (DNS names only:
+// ca_file / ca_directory / ca_pem, against the revocation lists of crl_file,
+// and against the URL's host name (DNS names only:
 // mbedTLS 2.28 cannot match an IP address, so https://127.0.0.1/ fails with
 // certificate_name_mismatch); client_cert_file / client_key_file present a
 // client certificate; insecure_skip_verify=1 turns checking off. The TLS
