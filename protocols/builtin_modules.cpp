@@ -7,7 +7,7 @@
 namespace uvinet::detail {
 
 std::vector<std::shared_ptr<Module>> builtin_modules() {
-  return {http::detail::make_http_module()};
+  return {http::detail::make_http_module(), http::detail::make_https_module()};
 }
 
 }  // namespace uvinet::detail

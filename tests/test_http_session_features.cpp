@@ -379,3 +379,15 @@ TEST_CASE("proxy: an unparsable proxy fails the request, naming the option and v
   CHECK(got.error().message().find("proxy option") != std::string::npos);
   CHECK(got.error().message().find("http://proxy.invalid:99999") != std::string::npos);
 }
+
+TEST_CASE("proxy: an https request a proxy applies to fails clearly, never going around it") {
+  // CONNECT tunnels are not built yet; the request must not bypass the proxy.
+  ScriptServer proxy(Script().never_answer());
+  Session s;
+  s.set_string(Option::proxy, proxy.url());
+  auto got = fetch(s, "https://localhost:9/");
+  REQUIRE_FALSE(got);
+  CHECK(got.error() == errc::operation_not_supported);
+  CHECK(got.error().message().find("CONNECT") != std::string::npos);
+  CHECK(proxy.connections() == 0);
+}

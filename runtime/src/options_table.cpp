@@ -28,6 +28,13 @@ const char* option_name(Option o) noexcept {
     case Option::proxy: return "proxy";
     case Option::no_proxy: return "no_proxy";
     case Option::proxy_from_environment: return "proxy_from_environment";
+    case Option::ca_file: return "ca_file";
+    case Option::ca_directory: return "ca_directory";
+    case Option::ca_pem: return "ca_pem";
+    case Option::crl_file: return "crl_file";
+    case Option::client_cert_file: return "client_cert_file";
+    case Option::client_key_file: return "client_key_file";
+    case Option::insecure_skip_verify: return "insecure_skip_verify";
   }
   return "unknown option";
 }
@@ -73,8 +80,15 @@ OptionSpec spec(Option o) {
     case Option::username:
     case Option::password:
     case Option::proxy:
-    case Option::no_proxy: return {kTree, true, 0, 0, 0};
+    case Option::no_proxy:
+    case Option::ca_file:
+    case Option::ca_directory:
+    case Option::ca_pem:
+    case Option::crl_file:
+    case Option::client_cert_file:
+    case Option::client_key_file: return {kTree, true, 0, 0, 0};
     case Option::proxy_from_environment: return {kTree, false, 0, 1, 1};
+    case Option::insecure_skip_verify: return {kTree, false, 0, 1, 0};
   }
   return {0, false, 0, 0, 0};
 }

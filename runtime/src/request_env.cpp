@@ -136,4 +136,70 @@ void RequestEnvImpl::connect_with_slot(std::string host, std::uint16_t port,
                                          std::move(notify), std::move(on_done)));
 }
 
+TlsSettings RequestEnvImpl::tls_settings() const {
+  TlsSettings s;
+  s.ca_file = request_.string_option(Option::ca_file);
+  s.ca_directory = request_.string_option(Option::ca_directory);
+  s.ca_pem = request_.string_option(Option::ca_pem);
+  s.crl_file = request_.string_option(Option::crl_file);
+  s.client_cert_file = request_.string_option(Option::client_cert_file);
+  s.client_key_file = request_.string_option(Option::client_key_file);
+  s.verify = request_.int_option(Option::insecure_skip_verify) == 0;
+  return s;
+}
+
+void RequestEnvImpl::connect_secure(std::string host, std::uint16_t port, ConnectCallback done) {
+  auto config = TlsConfig::get(tls_settings());
+  if (!config) {
+    // Like connect(): never a callback from inside the call.
+    request_.loop()->post([alive = alive_, done, e = config.error()] {
+      if (*alive) done(e);
+    });
+    return;
+  }
+  auto on_tcp = [this, host, config = *config, done](Result<std::unique_ptr<Stream>> tcp) {
+    if (!tcp) {
+      done(tcp.error());
+      return;
+    }
+    start_handshake(std::move(*tcp), host, config, done);
+  };
+  connect(std::move(host), port, std::move(on_tcp));
+}
+
+void RequestEnvImpl::start_handshake(std::unique_ptr<Stream> tcp, const std::string& host,
+                                     std::shared_ptr<const TlsConfig> config,
+                                     ConnectCallback done) {
+  const std::string peer = tcp->peer_name();
+  auto tls = TlsStream::make(std::move(tcp), std::move(config), host, make_timer());
+  if (!tls) {
+    done(tls.error());
+    return;
+  }
+  auto it = handshakes_.insert(handshakes_.end(), Handshake{std::move(*tls), make_timer()});
+  // Both endings take the stream out of the list first: the other one then
+  // can no longer happen (the timer dies with the entry, the handshake with
+  // the stream).
+  const auto timeout = static_cast<std::uint64_t>(request_.int_option(Option::connect_timeout_ms));
+  if (timeout > 0) {
+    it->timer->start(timeout, [this, it, done, peer, timeout] {
+      handshakes_.erase(it);
+      done(Error(errc::connect_timeout, "TLS handshake with " + peer + ": no answer within " +
+                                            std::to_string(timeout) + " ms"));
+    });
+  }
+  auto notify = [this, alive = alive_](Status s, StatusInfo info) {
+    if (*alive) request_.notify(s, std::move(info));
+  };
+  it->stream->handshake(std::move(notify), [this, it, done](Error e) {
+    std::unique_ptr<Stream> stream = std::move(it->stream);
+    handshakes_.erase(it);
+    if (e) {
+      done(e);
+      return;
+    }
+    done(std::move(stream));
+  });
+}
+
 }  // namespace uvinet::detail

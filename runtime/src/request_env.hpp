@@ -1,11 +1,13 @@
 // The runtime services a module gets for one request (uvinet::RequestEnv).
 #pragma once
 
+#include <list>
 #include <memory>
 #include <vector>
 
 #include "request.hpp"
 #include "tcp.hpp"
+#include "tls_stream.hpp"
 
 namespace uvinet::detail {
 
@@ -21,6 +23,7 @@ class RequestEnvImpl final : public RequestEnv {
   const Url& url() const override { return request_.url(); }
   void notify(Status status, StatusInfo info) override;
   void connect(std::string host, std::uint16_t port, ConnectCallback done) override;
+  void connect_secure(std::string host, std::uint16_t port, ConnectCallback done) override;
   std::unique_ptr<Timer> make_timer() override;
   Result<OptionValue> option(Option o) const override { return request_.effective_option(o); }
   const std::shared_ptr<void>& request_state() const override { return request_.state(); }
@@ -31,11 +34,20 @@ class RequestEnvImpl final : public RequestEnv {
  private:
   void connect_with_slot(std::string host, std::uint16_t port,
                          std::shared_ptr<ServerGates::Slot> slot, ConnectCallback done);
+  TlsSettings tls_settings() const;
+  void start_handshake(std::unique_ptr<Stream> tcp, const std::string& host,
+                       std::shared_ptr<const TlsConfig> config, ConnectCallback done);
+
+  struct Handshake {
+    std::unique_ptr<TlsStream> stream;
+    std::unique_ptr<Timer> timer;
+  };
 
   RequestObject& request_;
   // False once the module is gone: late callbacks must not reach it.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::vector<std::shared_ptr<Connector>> connectors_;
+  std::list<Handshake> handshakes_;  // TLS streams until their handshake ends
 };
 
 }  // namespace uvinet::detail

@@ -73,8 +73,8 @@ class Nginx {
   static constexpr std::uint64_t medium_seed = 2;
   static constexpr std::uint64_t large_seed = 3;  // /large.bin, Options::large_file_size
 
-  // ---- TLS: a hook for the TLS work. When set, the server speaks HTTPS on
-  // its port and url() says https. Not exercised by any test yet.
+  // ---- TLS: when set, the server speaks HTTPS on its port and url() says
+  // https (tests/test_tls.cpp makes the certificates).
   struct Tls {
     std::string certificate_file;  // PEM, the chain the server presents
     std::string key_file;          // PEM

@@ -4,6 +4,26 @@
 
 namespace uvinet::http::detail {
 
+std::string connection_key(const RequestEnv& env, const Url& url) {
+  std::string key = url.scheme + "://" + url.host_port();
+  if (url.scheme != "https") return key;
+  // '\n' cannot occur in a host or a path; ca_pem is last, so no two
+  // settings give one key.
+  for (Option o :
+       {Option::insecure_skip_verify, Option::ca_file, Option::ca_directory, Option::crl_file,
+        Option::client_cert_file, Option::client_key_file, Option::ca_pem}) {
+    auto v = env.option(o);
+    key += '\n';
+    if (!v) continue;
+    if (const auto* n = std::get_if<std::int64_t>(&*v)) {
+      key += std::to_string(*n);
+    } else {
+      key += std::get<std::string>(*v);
+    }
+  }
+  return key;
+}
+
 ConnectionPool::~ConnectionPool() {
   // Streams close as they are destroyed; their read callbacks name us, so
   // stop those first.

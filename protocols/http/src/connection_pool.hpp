@@ -28,6 +28,12 @@ struct PooledConnection {
   unsigned requests = 0;
 };
 
+/// The pool key of a connection to `url`'s server: scheme, host and port,
+/// and for https the TLS options the connection was verified with, so a
+/// request never gets a connection checked against other CAs, or without the
+/// client certificate it asked for, or one made with insecure_skip_verify.
+std::string connection_key(const RequestEnv& env, const Url& url);
+
 class ConnectionPool {
  public:
   using Waiter = std::function<void(std::unique_ptr<PooledConnection>)>;

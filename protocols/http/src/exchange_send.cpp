@@ -74,19 +74,26 @@ Result<void> Exchange::load_request(std::string body) {
 
 void Exchange::acquire_connection() {
   state_ = State::connecting;
-  // An https:// request through a proxy will need a CONNECT tunnel to the
-  // origin (RFC 9110 §9.3.6) and TLS inside it: both come with the TLS work.
-  // choose_proxy() already picks https_proxy for such URLs.
-  if (url_.scheme != "http") {
-    fail(Error(errc::unsupported_scheme, url_.scheme + "://" + url_.host_port() +
-                                             ": only http is available (TLS is not built yet)"));
+  const bool secure = url_.scheme == "https";
+  if (!secure && url_.scheme != "http") {
+    fail(Error(errc::unsupported_scheme,
+               url_.scheme + "://" + url_.host_port() + ": only http and https are spoken"));
     return;
   }
   if (auto routed = choose_route(); !routed) {
     fail(routed.error());
     return;
   }
-  key_ = url_.scheme + "://" + url_.host_port();
+  if (secure && proxy_) {
+    // An https:// request through a proxy needs a CONNECT tunnel to the
+    // origin (RFC 9110 §9.3.6) with TLS inside it, which is not built yet.
+    // Going around the proxy instead would leak the request past it.
+    fail(Error(errc::operation_not_supported,
+               "https://" + url_.host_port() + " through the proxy " + proxy_->host_port() +
+                   ": CONNECT tunnels are not supported yet (no_proxy can exempt the host)"));
+    return;
+  }
+  key_ = connection_key(env_, url_);
   // A connection to a proxy is never handed to a direct request, nor one
   // proxy's to another's: the key names the proxy (and its user, whose
   // credentials a proxy may tie to the connection).
@@ -104,10 +111,15 @@ void Exchange::acquire_connection() {
       use_connection(std::move(c));
     });
   }
-  const Url& peer = proxy_ ? *proxy_ : url_;
-  env_.connect(peer.host, peer.port, [this, key = key_](Result<std::unique_ptr<Stream>> stream) {
+  auto connected = [this, key = key_](Result<std::unique_ptr<Stream>> stream) {
     on_connected(key, std::move(stream));
-  });
+  };
+  if (secure) {
+    env_.connect_secure(url_.host, url_.port, std::move(connected));
+  } else {
+    const Url& peer = proxy_ ? *proxy_ : url_;
+    env_.connect(peer.host, peer.port, std::move(connected));
+  }
 }
 
 Result<void> Exchange::choose_route() {

@@ -5,10 +5,13 @@
 namespace uvinet::http::detail {
 namespace {
 
+// One class for both schemes: the Exchange looks at the URL's scheme to
+// choose TCP or TLS, and at nothing else.
 class HttpModule final : public Module {
  public:
-  std::string_view scheme() const override { return "http"; }
-  std::uint16_t default_port() const override { return 80; }
+  HttpModule(std::string scheme, std::uint16_t port) : scheme_(std::move(scheme)), port_(port) {}
+  std::string_view scheme() const override { return scheme_; }
+  std::uint16_t default_port() const override { return port_; }
   std::unique_ptr<ProtocolRequest> open_request(RequestEnv& env) override {
     return std::make_unique<Exchange>(env,
                                       std::static_pointer_cast<RequestState>(env.request_state()));
@@ -17,6 +20,10 @@ class HttpModule final : public Module {
     // The deleter's type marks the state as ours (see state_of() in http_api.cpp).
     return std::shared_ptr<RequestState>(new RequestState, RequestStateDeleter{});
   }
+
+ private:
+  std::string scheme_;
+  std::uint16_t port_;
 };
 
 }  // namespace
@@ -26,7 +33,11 @@ void RequestStateDeleter::operator()(RequestState* state) const {
 }
 
 std::shared_ptr<Module> make_http_module() {
-  return std::make_shared<HttpModule>();
+  return std::make_shared<HttpModule>("http", 80);
+}
+
+std::shared_ptr<Module> make_https_module() {
+  return std::make_shared<HttpModule>("https", 443);
 }
 
 }  // namespace uvinet::http::detail

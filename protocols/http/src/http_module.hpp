@@ -1,4 +1,5 @@
-// The HTTP module: registered for "http" at start-up like any plugin would be.
+// The HTTP module: registered for "http" and, over TLS, "https" at start-up
+// like any plugin would be.
 #pragma once
 
 #include <memory>
@@ -8,6 +9,7 @@
 namespace uvinet::http::detail {
 
 std::shared_ptr<Module> make_http_module();
+std::shared_ptr<Module> make_https_module();
 
 /// Deletes a RequestState. Its type, found with std::get_deleter on the
 /// request's state, tells an HTTP request from another module's.

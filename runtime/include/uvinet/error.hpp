@@ -55,7 +55,14 @@ namespace uvinet {
   X(too_many_redirects, "the response redirected more times than allowed")                  \
   X(redirect_refused, "the redirect is not allowed by the redirect policy")                 \
   X(invalid_state, "the call is not valid in the request's current state")                  \
-  X(header_not_found, "the response has no header field of that name")
+  X(header_not_found, "the response has no header field of that name")                     \
+  X(tls_handshake_failed, "the TLS handshake with the server failed")                       \
+  X(certificate_untrusted, "the server's certificate does not chain to a trusted CA")       \
+  X(certificate_expired,                                                                    \
+    "the server's certificate is outside its validity period (expired or not yet valid)")   \
+  X(certificate_name_mismatch, "the server's certificate is not for the host name asked for") \
+  X(certificate_revoked, "the server's certificate has been revoked")                       \
+  X(tls_error, "the TLS layer failed after the handshake")
 // clang-format on
 
 enum class errc : int {

@@ -7,7 +7,7 @@
 // and context values, status notifications, the asynchronous contract
 // (synchronous / at once / pending calls, exactly-once completion, C1-C3),
 // one operation at a time (C15), operation timeouts, cancellation by close
-// (C13), bounds (C7), and TCP connections with name resolution.
+// (C13), bounds (C7), and TCP and TLS connections with name resolution.
 //
 // Threading rule for module authors: every method below is called on the
 // session's I/O loop thread, and must not block.
@@ -32,7 +32,7 @@ class Handle;
 
 /// Bumped when this interface changes; load_module() refuses a plugin built
 /// against another version.
-inline constexpr int module_abi_version = 2;
+inline constexpr int module_abi_version = 3;
 
 /// send and receive are the generic byte-stream operations (Request::send,
 /// Request::receive); `call` is one of the module's own, named by a verb
@@ -80,6 +80,20 @@ class RequestEnv {
   /// connections per server, with the resolve and connect timeouts and the
   /// resolving / resolved / connecting / connected notifications.
   virtual void connect(std::string host, std::uint16_t port, ConnectCallback done) = 0;
+  /// connect(), then a TLS handshake over the TCP stream: `done` gets a
+  /// Stream that reads and writes plaintext. The server's certificate must
+  /// chain to the CAs of the request's ca_file / ca_directory / ca_pem
+  /// options (or the system's when none is set), not be listed in crl_file,
+  /// and name `host` (sent as SNI
+  /// too), unless insecure_skip_verify is 1; the client presents
+  /// client_cert_file / client_key_file when set; ALPN offers "http/1.1".
+  /// The handshake gets connect_timeout_ms of its own after the TCP connect
+  /// (connect_timeout when it runs out). A rejected certificate fails with certificate_untrusted,
+  /// certificate_expired, certificate_name_mismatch or certificate_revoked,
+  /// after a secure_failure notification whose text gives the reasons; other
+  /// handshake failures with tls_handshake_failed, and bad TLS options with
+  /// tls_error.
+  virtual void connect_secure(std::string host, std::uint16_t port, ConnectCallback done) = 0;
   virtual std::unique_ptr<Timer> make_timer() = 0;
   /// The value of `o` that governs this request: set on it, inherited from
   /// its connection or session (session-only options included), or the default.

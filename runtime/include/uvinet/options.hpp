@@ -41,6 +41,18 @@ enum class Option : std::uint16_t {
                                ///< comma-separated, as in the no_proxy variable
   proxy_from_environment,      ///< int 0/1 (session, connection, request): when the proxy option
                                ///< is empty, use http_proxy / https_proxy / no_proxy; default 1
+  // TLS. With none of ca_file, ca_directory and ca_pem set, the server's
+  // certificate must chain to the system's CAs (/etc/ssl/certs).
+  ca_file,               ///< string (session, connection, request): PEM file of trusted CAs
+  ca_directory,          ///< string (session, connection, request): directory of CA files
+  ca_pem,                ///< string (session, connection, request): trusted CAs as PEM text
+  crl_file,              ///< string (session, connection, request): PEM certificate
+                         ///< revocation lists of those CAs; a listed certificate fails
+  client_cert_file,      ///< string (session, connection, request): PEM certificate (chain)
+                         ///< the client presents when the server asks for one
+  client_key_file,       ///< string (session, connection, request): its PEM private key
+  insecure_skip_verify,  ///< int 0/1 (session, connection, request): 1 accepts ANY server
+                         ///< certificate, forged ones included; for tests only; default 0
 };
 
 /// What happens to a call past a bound (C7).

@@ -54,9 +54,20 @@
 // absolute form ("GET http://host/path HTTP/1.1"), with Proxy-Authorization
 // (Basic) when its URL has user info. Connections to a proxy are pooled
 // apart from direct ones, and each redirect chooses again. An http:// proxy
-// only; https:// requests through a proxy (a CONNECT tunnel) come with TLS.
+// only; an https:// request that a proxy setting applies to fails with
+// errc::operation_not_supported until CONNECT tunnels are built.
 // A proxy setting that cannot be parsed fails the request with
 // errc::invalid_argument, naming the option or variable.
+//
+// https URLs go over TLS (RequestEnv::connect_secure in uvinet/module.hpp):
+// the server's certificate is checked against the system's CAs, or those of
+// ca_file / ca_directory / ca_pem, against the revocation lists of crl_file,
+// and against the URL's host name (DNS names only:
+// mbedTLS 2.28 cannot match an IP address, so https://127.0.0.1/ fails with
+// certificate_name_mismatch); client_cert_file / client_key_file present a
+// client certificate; insecure_skip_verify=1 turns checking off. The TLS
+// handshake has its own connect_timeout_ms. Pooled https connections are
+// reused only by requests with the same TLS options.
 #pragma once
 
 #include <cstdint>

@@ -1,0 +1,332 @@
+// HTTPS against a real nginx with certificates made for this run by
+// tests/support/make_test_pki.sh: a good one, an expired one, one for
+// another name, one from a CA the client does not trust, and client
+// certificates nginx requires. Every failure ends in its own error; nothing
+// hangs. The host is "localhost": mbedTLS 2.28 checks DNS names only, not
+// IP addresses (its iPAddress support came in 3.x).
+#include <doctest/doctest.h>
+#include <stdlib.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "support/http_client.hpp"
+#include "support/nginx.hpp"
+#include "support/script_server.hpp"
+
+namespace http = uvinet::http;
+namespace fs = std::filesystem;
+using test_support::fetch;
+using test_support::HttpSession;
+using uvinet::errc;
+using uvinet::Option;
+using uvinet::Status;
+using uvinet_test::Nginx;
+
+namespace {
+
+// The certificates, made once per run in a private directory.
+class Pki {
+ public:
+  Pki() {
+    std::string templ = (fs::temp_directory_path() / "uvinet-pki-XXXXXX").string();
+    if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    dir_ = templ;
+    const char* script = std::getenv("UVINET_MAKE_TEST_PKI");
+    if (script == nullptr) throw std::runtime_error("UVINET_MAKE_TEST_PKI is not set");
+    const std::string command = std::string(script) + " '" + dir_.string() + "'";
+    if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
+  }
+  ~Pki() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::string file(const std::string& name) const { return (dir_ / name).string(); }
+
+ private:
+  fs::path dir_;
+};
+
+const Pki& pki() {
+  static const Pki instance;
+  return instance;
+}
+
+// nginx serving HTTPS with the certificate and key `name`.pem / `name`.key.
+Nginx::Options tls_server(const std::string& name, bool verify_client = false) {
+  Nginx::Options o;
+  o.tls = Nginx::Tls{pki().file(name + ".pem"), pki().file(name + ".key"),
+                     verify_client ? pki().file("ca.pem") : "", verify_client};
+  return o;
+}
+
+std::string localhost_url(std::uint16_t port, const std::string& path) {
+  return "https://localhost:" + std::to_string(port) + path;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+void trust_test_ca(HttpSession& s) {
+  REQUIRE(s.session.set_option(Option::ca_file, pki().file("ca.pem")));
+}
+
+// The secure_failure notifications the session saw, their texts joined.
+std::string secure_failures(const HttpSession& s) {
+  std::string texts;
+  for (const auto& e : s.recorder.events()) {
+    if (e.status == Status::secure_failure) texts += e.info.text + "\n";
+  }
+  return texts;
+}
+
+// The text of the secure_failure a failed request was told of. A failed
+// open_url returns before its handles finish closing, so the notification
+// may still be on its way.
+std::string wait_for_secure_failure(const HttpSession& s) {
+  CHECK(test_support::wait_until([&] { return !secure_failures(s).empty(); }));
+  return secure_failures(s);
+}
+
+// One GET that must fail; its error.
+uvinet::Error failure_of(HttpSession& s, const std::string& url) {
+  auto fetched = fetch(s, url);
+  REQUIRE_MESSAGE(!fetched, "expected a failure, got status " << fetched->status);
+  return fetched.error();
+}
+
+}  // namespace
+
+TEST_CASE("tls: a good certificate from the trusted CA gives the body intact") {
+  Nginx nginx(tls_server("good"));
+  HttpSession s;
+  trust_test_ca(s);
+  auto fetched = fetch(s, localhost_url(nginx.port(), "/64k.bin"));
+  REQUIRE_MESSAGE(fetched, fetched.error().message());
+  CHECK(fetched->status == 200);
+  CHECK(uvinet_test::Checksum::of(fetched->body) ==
+        uvinet_test::Checksum::of(nginx.file("/64k.bin")));
+  CHECK(secure_failures(s).empty());
+
+  SUBCASE("a large body over many records, and the connection reused") {
+    auto large = fetch(s, localhost_url(nginx.port(), "/large.bin"));
+    REQUIRE_MESSAGE(large, large.error().message());
+    CHECK(uvinet_test::Checksum::of(large->body) == nginx.large_checksum());
+    const auto log = nginx.wait_for_access_log(2);
+    REQUIRE(log.size() == 2);
+    CHECK(Nginx::connection_count(log) == 1);
+  }
+}
+
+TEST_CASE("tls: the CA can come as PEM text instead of a file") {
+  Nginx nginx(tls_server("good"));
+  HttpSession s;
+  REQUIRE(s.session.set_option(Option::ca_pem, read_text(pki().file("ca.pem"))));
+  auto fetched = fetch(s, localhost_url(nginx.port(), "/1k.bin"));
+  REQUIRE_MESSAGE(fetched, fetched.error().message());
+  CHECK(fetched->body == nginx.file("/1k.bin"));
+}
+
+TEST_CASE("tls: the CA can come from a directory") {
+  Nginx nginx(tls_server("good"));
+  HttpSession s;
+  REQUIRE(s.session.set_option(Option::ca_directory, pki().file("cadir")));
+  auto fetched = fetch(s, localhost_url(nginx.port(), "/1k.bin"));
+  REQUIRE_MESSAGE(fetched, fetched.error().message());
+  CHECK(fetched->body == nginx.file("/1k.bin"));
+}
+
+TEST_CASE("tls: a certificate from an unknown CA is certificate_untrusted") {
+  Nginx nginx(tls_server("untrusted"));
+  HttpSession s;
+  trust_test_ca(s);
+  const auto e = failure_of(s, localhost_url(nginx.port(), "/1k.bin"));
+  CHECK_MESSAGE(e.code() == errc::certificate_untrusted, e.message());
+  CHECK(e.message().find("localhost") != std::string::npos);
+  const std::string told = wait_for_secure_failure(s);
+  CHECK_MESSAGE(told.find("not correctly signed by the trusted CA") != std::string::npos, told);
+}
+
+TEST_CASE("tls: without ca options the system CAs are used, and they know no test CA") {
+  Nginx nginx(tls_server("good"));
+  HttpSession s;
+  const auto e = failure_of(s, localhost_url(nginx.port(), "/1k.bin"));
+  CHECK_MESSAGE(e.code() == errc::certificate_untrusted, e.message());
+}
+
+TEST_CASE("tls: a certificate for another name is certificate_name_mismatch") {
+  Nginx nginx(tls_server("wrong"));
+  HttpSession s;
+  trust_test_ca(s);
+  const auto e = failure_of(s, localhost_url(nginx.port(), "/1k.bin"));
+  CHECK_MESSAGE(e.code() == errc::certificate_name_mismatch, e.message());
+  const std::string told = wait_for_secure_failure(s);
+  CHECK_MESSAGE(told.find("Common Name") != std::string::npos, told);
+}
+
+TEST_CASE("tls: an expired certificate is certificate_expired") {
+  Nginx nginx(tls_server("expired"));
+  HttpSession s;
+  trust_test_ca(s);
+  const auto e = failure_of(s, localhost_url(nginx.port(), "/1k.bin"));
+  CHECK_MESSAGE(e.code() == errc::certificate_expired, e.message());
+  const std::string told = wait_for_secure_failure(s);
+  CHECK_MESSAGE(told.find("expired") != std::string::npos, told);
+}
+
+TEST_CASE("tls: a certificate in crl_file is certificate_revoked") {
+  Nginx nginx(tls_server("revoked"));
+  HttpSession s;
+  trust_test_ca(s);
+  SUBCASE("with the CRL") {
+    REQUIRE(s.session.set_option(Option::crl_file, pki().file("crl.pem")));
+    const auto e = failure_of(s, localhost_url(nginx.port(), "/1k.bin"));
+    CHECK_MESSAGE(e.code() == errc::certificate_revoked, e.message());
+    const std::string told = wait_for_secure_failure(s);
+    CHECK_MESSAGE(told.find("revoked") != std::string::npos, told);
+  }
+  SUBCASE("without it, nothing says the certificate was revoked") {
+    auto fetched = fetch(s, localhost_url(nginx.port(), "/1k.bin"));
+    REQUIRE_MESSAGE(fetched, fetched.error().message());
+    CHECK(fetched->status == 200);
+  }
+}
+
+TEST_CASE("tls: insecure_skip_verify=1 accepts a certificate nobody vouches for") {
+  Nginx nginx(tls_server("untrusted"));
+  HttpSession s;
+  s.set(Option::insecure_skip_verify, 1);
+  auto fetched = fetch(s, localhost_url(nginx.port(), "/1k.bin"));
+  REQUIRE_MESSAGE(fetched, fetched.error().message());
+  CHECK(fetched->body == nginx.file("/1k.bin"));
+  CHECK(secure_failures(s).empty());
+}
+
+TEST_CASE("tls: a verified connection is not reused once insecure_skip_verify changes") {
+  Nginx nginx(tls_server("good"));
+  HttpSession s;
+  trust_test_ca(s);
+  REQUIRE(fetch(s, localhost_url(nginx.port(), "/1k.bin")));
+  s.set(Option::insecure_skip_verify, 1);
+  REQUIRE(fetch(s, localhost_url(nginx.port(), "/1k.bin")));
+  const auto log = nginx.wait_for_access_log(2);
+  REQUIRE(log.size() == 2);
+  CHECK(Nginx::connection_count(log) == 2);
+}
+
+TEST_CASE("tls: https to a plain HTTP server is tls_handshake_failed, not a hang") {
+  Nginx nginx;  // speaks HTTP: it answers the ClientHello with a 400 and closes
+  HttpSession s;
+  trust_test_ca(s);
+  const auto e = failure_of(s, localhost_url(nginx.port(), "/1k.bin"));
+  CHECK_MESSAGE(e.code() == errc::tls_handshake_failed, e.message());
+  CHECK(e.message().find("TLS handshake") != std::string::npos);
+}
+
+TEST_CASE("tls: plain http to the TLS port gets nginx's own 400, not a hang") {
+  Nginx nginx(tls_server("good"));
+  HttpSession s;
+  auto fetched = fetch(s, "http://localhost:" + std::to_string(nginx.port()) + "/1k.bin");
+  REQUIRE_MESSAGE(fetched, fetched.error().message());
+  CHECK(fetched->status == 400);
+  CHECK(fetched->body.find("plain HTTP request was sent to HTTPS port") != std::string::npos);
+}
+
+TEST_CASE("tls: a server that never answers the handshake runs into connect_timeout") {
+  uvinet_test::ScriptServer server(uvinet_test::Script().never_answer());
+  HttpSession s;
+  trust_test_ca(s);
+  s.set(Option::connect_timeout_ms, 300);
+  const auto e = failure_of(s, localhost_url(server.port(), "/"));
+  CHECK_MESSAGE(e.code() == errc::connect_timeout, e.message());
+  CHECK(e.message().find("TLS handshake") != std::string::npos);
+}
+
+TEST_CASE("tls: a server that requires a client certificate") {
+  Nginx nginx(tls_server("good", true));
+  HttpSession s;
+  trust_test_ca(s);
+  SUBCASE("without one, nginx refuses the request") {
+    // nginx completes the handshake and answers 400 itself.
+    auto fetched = fetch(s, localhost_url(nginx.port(), "/1k.bin"));
+    REQUIRE_MESSAGE(fetched, fetched.error().message());
+    CHECK(fetched->status == 400);
+    CHECK(fetched->body.find("No required SSL certificate was sent") != std::string::npos);
+  }
+  SUBCASE("with client_cert_file and client_key_file, it serves") {
+    REQUIRE(s.session.set_option(Option::client_cert_file, pki().file("client.pem")));
+    REQUIRE(s.session.set_option(Option::client_key_file, pki().file("client.key")));
+    auto fetched = fetch(s, localhost_url(nginx.port(), "/1k.bin"));
+    REQUIRE_MESSAGE(fetched, fetched.error().message());
+    CHECK(fetched->status == 200);
+    CHECK(fetched->body == nginx.file("/1k.bin"));
+  }
+  SUBCASE("a certificate file that does not exist is tls_error") {
+    REQUIRE(s.session.set_option(Option::client_cert_file, pki().file("absent.pem")));
+    REQUIRE(s.session.set_option(Option::client_key_file, pki().file("client.key")));
+    const auto e = failure_of(s, localhost_url(nginx.port(), "/1k.bin"));
+    CHECK_MESSAGE(e.code() == errc::tls_error, e.message());
+    CHECK(e.message().find("absent.pem") != std::string::npos);
+  }
+}
+
+TEST_CASE("tls: redirects between http and https follow the redirect policy") {
+  Nginx secure(tls_server("good"));
+  Nginx::Options plain_options;
+  plain_options.absolute_redirect = false;
+  Nginx plain(plain_options);
+  HttpSession s;
+  trust_test_ca(s);
+  const std::string to_https =
+      plain.url("/redirect/302?to=" + localhost_url(secure.port(), "/1k.bin"));
+  const std::string to_http =
+      localhost_url(secure.port(), "/redirect/302?to=" + plain.url("/64k.bin"));
+  SUBCASE("http to https is followed by default") {
+    auto fetched = fetch(s, to_https);
+    REQUIRE_MESSAGE(fetched, fetched.error().message());
+    CHECK(fetched->status == 200);
+    CHECK(fetched->body == secure.file("/1k.bin"));
+    CHECK(fetched->response.url == localhost_url(secure.port(), "/1k.bin"));
+  }
+  SUBCASE("https to http is refused by default") {
+    const auto e = failure_of(s, to_http);
+    CHECK_MESSAGE(e.code() == errc::redirect_refused, e.message());
+  }
+  SUBCASE("https to http is followed with RedirectPolicy::always") {
+    s.set(Option::redirect_policy, static_cast<std::int64_t>(uvinet::RedirectPolicy::always));
+    auto fetched = fetch(s, to_http);
+    REQUIRE_MESSAGE(fetched, fetched.error().message());
+    CHECK(fetched->body == plain.file("/64k.bin"));
+  }
+}
+
+TEST_CASE("tls: an upload of many records is stored byte for byte") {
+  Nginx nginx(tls_server("good"));
+  HttpSession s;
+  trust_test_ca(s);
+  const std::string body = uvinet_test::pattern(1'000'000, 11);
+  http::OpenUrlOptions put;
+  put.method = "PUT";
+  put.body = body;
+  auto stored = fetch(s, localhost_url(nginx.port(), "/upload/tls"), put);
+  REQUIRE_MESSAGE(stored, stored.error().message());
+  CHECK(stored->status == 201);
+  CHECK(nginx.uploaded("tls") == body);
+}
+
+TEST_CASE("tls: nginx closing without a response (444) is an error, not a hang") {
+  Nginx nginx(tls_server("good"));
+  HttpSession s;
+  trust_test_ca(s);
+  const auto e = failure_of(s, localhost_url(nginx.port(), "/status/444"));
+  CHECK_MESSAGE(e.code() == errc::connection_closed, e.message());
+  CHECK(e.message().find("before responding") != std::string::npos);
+}
