@@ -204,3 +204,22 @@ TEST_CASE("the command line: -I takes several URLs to stdout") {
 }
 
 }  // namespace
+
+TEST_CASE("the command line: TLS options") {
+  auto o = parse_command_line({"get", "--cacert", "ca.pem", "--capath", "cas", "--crlfile",
+                               "crl.pem", "--cert", "me.pem", "-k", "https://h/a"});
+  REQUIRE_MESSAGE(o, o.error());
+  CHECK(o->ca_file == "ca.pem");
+  CHECK(o->ca_path == "cas");
+  CHECK(o->crl_file == "crl.pem");
+  CHECK(o->cert_file == "me.pem");
+  CHECK(o->key_file == "me.pem");  // the key may sit in the certificate's file, as with curl
+  CHECK(o->insecure);
+  auto separate = parse_command_line({"get", "--cert", "me.pem", "--key", "me.key", "https://h/"});
+  REQUIRE(separate);
+  CHECK(separate->key_file == "me.key");
+  CHECK_FALSE(parse_command_line({"get", "https://h/"})->insecure);
+  auto key_alone = parse_command_line({"get", "--key", "me.key", "https://h/"});
+  REQUIRE_FALSE(key_alone);
+  CHECK(key_alone.error() == "--key needs --cert");
+}

@@ -17,6 +17,7 @@
 #include "support/http_client.hpp"
 #include "support/nginx.hpp"
 #include "support/script_server.hpp"
+#include "support/test_pki.hpp"
 
 namespace http = uvinet::http;
 namespace fs = std::filesystem;
@@ -29,39 +30,8 @@ using uvinet_test::Nginx;
 
 namespace {
 
-// The certificates, made once per run in a private directory.
-class Pki {
- public:
-  Pki() {
-    std::string templ = (fs::temp_directory_path() / "uvinet-pki-XXXXXX").string();
-    if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = templ;
-    const char* script = std::getenv("UVINET_MAKE_TEST_PKI");
-    if (script == nullptr) throw std::runtime_error("UVINET_MAKE_TEST_PKI is not set");
-    const std::string command = std::string(script) + " '" + dir_.string() + "'";
-    if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
-  }
-  ~Pki() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string file(const std::string& name) const { return (dir_ / name).string(); }
-
- private:
-  fs::path dir_;
-};
-
-const Pki& pki() {
-  static const Pki instance;
-  return instance;
-}
-
-// nginx serving HTTPS with the certificate and key `name`.pem / `name`.key.
-Nginx::Options tls_server(const std::string& name, bool verify_client = false) {
-  Nginx::Options o;
-  o.tls = Nginx::Tls{pki().file(name + ".pem"), pki().file(name + ".key"),
-                     verify_client ? pki().file("ca.pem") : "", verify_client};
-  return o;
+const uvinet_test::TestPki& pki() {
+  return uvinet_test::TestPki::shared();
 }
 
 std::string localhost_url(std::uint16_t port, const std::string& path) {
@@ -106,7 +76,7 @@ uvinet::Error failure_of(HttpSession& s, const std::string& url) {
 }  // namespace
 
 TEST_CASE("tls: a good certificate from the trusted CA gives the body intact") {
-  Nginx nginx(tls_server("good"));
+  Nginx nginx(uvinet_test::https_nginx("good"));
   HttpSession s;
   trust_test_ca(s);
   auto fetched = fetch(s, localhost_url(nginx.port(), "/64k.bin"));
@@ -127,7 +97,7 @@ TEST_CASE("tls: a good certificate from the trusted CA gives the body intact") {
 }
 
 TEST_CASE("tls: the CA can come as PEM text instead of a file") {
-  Nginx nginx(tls_server("good"));
+  Nginx nginx(uvinet_test::https_nginx("good"));
   HttpSession s;
   REQUIRE(s.session.set_option(Option::ca_pem, read_text(pki().file("ca.pem"))));
   auto fetched = fetch(s, localhost_url(nginx.port(), "/1k.bin"));
@@ -136,7 +106,7 @@ TEST_CASE("tls: the CA can come as PEM text instead of a file") {
 }
 
 TEST_CASE("tls: the CA can come from a directory") {
-  Nginx nginx(tls_server("good"));
+  Nginx nginx(uvinet_test::https_nginx("good"));
   HttpSession s;
   REQUIRE(s.session.set_option(Option::ca_directory, pki().file("cadir")));
   auto fetched = fetch(s, localhost_url(nginx.port(), "/1k.bin"));
@@ -145,7 +115,7 @@ TEST_CASE("tls: the CA can come from a directory") {
 }
 
 TEST_CASE("tls: a certificate from an unknown CA is certificate_untrusted") {
-  Nginx nginx(tls_server("untrusted"));
+  Nginx nginx(uvinet_test::https_nginx("untrusted"));
   HttpSession s;
   trust_test_ca(s);
   const auto e = failure_of(s, localhost_url(nginx.port(), "/1k.bin"));
@@ -156,14 +126,14 @@ TEST_CASE("tls: a certificate from an unknown CA is certificate_untrusted") {
 }
 
 TEST_CASE("tls: without ca options the system CAs are used, and they know no test CA") {
-  Nginx nginx(tls_server("good"));
+  Nginx nginx(uvinet_test::https_nginx("good"));
   HttpSession s;
   const auto e = failure_of(s, localhost_url(nginx.port(), "/1k.bin"));
   CHECK_MESSAGE(e.code() == errc::certificate_untrusted, e.message());
 }
 
 TEST_CASE("tls: a certificate for another name is certificate_name_mismatch") {
-  Nginx nginx(tls_server("wrong"));
+  Nginx nginx(uvinet_test::https_nginx("wrong"));
   HttpSession s;
   trust_test_ca(s);
   const auto e = failure_of(s, localhost_url(nginx.port(), "/1k.bin"));
@@ -173,7 +143,7 @@ TEST_CASE("tls: a certificate for another name is certificate_name_mismatch") {
 }
 
 TEST_CASE("tls: an expired certificate is certificate_expired") {
-  Nginx nginx(tls_server("expired"));
+  Nginx nginx(uvinet_test::https_nginx("expired"));
   HttpSession s;
   trust_test_ca(s);
   const auto e = failure_of(s, localhost_url(nginx.port(), "/1k.bin"));
@@ -183,7 +153,7 @@ TEST_CASE("tls: an expired certificate is certificate_expired") {
 }
 
 TEST_CASE("tls: a certificate in crl_file is certificate_revoked") {
-  Nginx nginx(tls_server("revoked"));
+  Nginx nginx(uvinet_test::https_nginx("revoked"));
   HttpSession s;
   trust_test_ca(s);
   SUBCASE("with the CRL") {
@@ -201,7 +171,7 @@ TEST_CASE("tls: a certificate in crl_file is certificate_revoked") {
 }
 
 TEST_CASE("tls: insecure_skip_verify=1 accepts a certificate nobody vouches for") {
-  Nginx nginx(tls_server("untrusted"));
+  Nginx nginx(uvinet_test::https_nginx("untrusted"));
   HttpSession s;
   s.set(Option::insecure_skip_verify, 1);
   auto fetched = fetch(s, localhost_url(nginx.port(), "/1k.bin"));
@@ -211,7 +181,7 @@ TEST_CASE("tls: insecure_skip_verify=1 accepts a certificate nobody vouches for"
 }
 
 TEST_CASE("tls: a verified connection is not reused once insecure_skip_verify changes") {
-  Nginx nginx(tls_server("good"));
+  Nginx nginx(uvinet_test::https_nginx("good"));
   HttpSession s;
   trust_test_ca(s);
   REQUIRE(fetch(s, localhost_url(nginx.port(), "/1k.bin")));
@@ -232,7 +202,7 @@ TEST_CASE("tls: https to a plain HTTP server is tls_handshake_failed, not a hang
 }
 
 TEST_CASE("tls: plain http to the TLS port gets nginx's own 400, not a hang") {
-  Nginx nginx(tls_server("good"));
+  Nginx nginx(uvinet_test::https_nginx("good"));
   HttpSession s;
   auto fetched = fetch(s, "http://localhost:" + std::to_string(nginx.port()) + "/1k.bin");
   REQUIRE_MESSAGE(fetched, fetched.error().message());
@@ -251,7 +221,7 @@ TEST_CASE("tls: a server that never answers the handshake runs into connect_time
 }
 
 TEST_CASE("tls: a server that requires a client certificate") {
-  Nginx nginx(tls_server("good", true));
+  Nginx nginx(uvinet_test::https_nginx("good", true));
   HttpSession s;
   trust_test_ca(s);
   SUBCASE("without one, nginx refuses the request") {
@@ -279,7 +249,7 @@ TEST_CASE("tls: a server that requires a client certificate") {
 }
 
 TEST_CASE("tls: redirects between http and https follow the redirect policy") {
-  Nginx secure(tls_server("good"));
+  Nginx secure(uvinet_test::https_nginx("good"));
   Nginx::Options plain_options;
   plain_options.absolute_redirect = false;
   Nginx plain(plain_options);
@@ -309,7 +279,7 @@ TEST_CASE("tls: redirects between http and https follow the redirect policy") {
 }
 
 TEST_CASE("tls: an upload of many records is stored byte for byte") {
-  Nginx nginx(tls_server("good"));
+  Nginx nginx(uvinet_test::https_nginx("good"));
   HttpSession s;
   trust_test_ca(s);
   const std::string body = uvinet_test::pattern(1'000'000, 11);
@@ -323,7 +293,7 @@ TEST_CASE("tls: an upload of many records is stored byte for byte") {
 }
 
 TEST_CASE("tls: nginx closing without a response (444) is an error, not a hang") {
-  Nginx nginx(tls_server("good"));
+  Nginx nginx(uvinet_test::https_nginx("good"));
   HttpSession s;
   trust_test_ca(s);
   const auto e = failure_of(s, localhost_url(nginx.port(), "/status/444"));

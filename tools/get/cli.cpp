@@ -48,6 +48,17 @@ void add_request_options(CLI::App& cmd, GetOptions& o) {
   cmd.add_flag("-s,--silent", o.silent, "no progress and no summary lines (errors still show)");
 }
 
+void add_tls_options(CLI::App& cmd, GetOptions& o) {
+  cmd.add_option("--cacert", o.ca_file, "trust the CAs of this PEM file (not the system's)");
+  cmd.add_option("--capath", o.ca_path, "trust the CAs of the PEM files in this directory");
+  cmd.add_option("--crlfile", o.crl_file, "refuse certificates this PEM revocation list names");
+  cmd.add_option("--cert", o.cert_file, "present this PEM client certificate");
+  cmd.add_option("--key", o.key_file,
+                 "the client certificate's PEM key (default: the --cert file)");
+  cmd.add_flag("-k,--insecure", o.insecure,
+               "accept ANY server certificate: no check of issuer, dates or name");
+}
+
 }  // namespace
 
 std::string GetOptions::effective_method() const {
@@ -62,6 +73,7 @@ CLI::App* add_get_command(CLI::App& app, GetOptions& options) {
   CLI::App* cmd = app.add_subcommand("get", "download URLs concurrently (HTTP)");
   add_transfer_options(*cmd, options);
   add_request_options(*cmd, options);
+  add_tls_options(*cmd, options);
   cmd->add_option("URL", options.urls, "the URLs to fetch")->required();
   cmd->footer(kFooter);
   return cmd;
@@ -87,6 +99,8 @@ std::optional<std::string> check_options(GetOptions& o) {
   o.resume = o.continue_at == "-";
   if (o.resume && o.output_dir.empty()) return "-C - needs -o DIR: it resumes saved files";
   if (o.has_data && !o.upload_file.empty()) return "-d and -T cannot be used together";
+  if (!o.key_file.empty() && o.cert_file.empty()) return "--key needs --cert";
+  if (!o.cert_file.empty() && o.key_file.empty()) o.key_file = o.cert_file;
   if (o.head && (o.has_data || !o.upload_file.empty())) return "-I sends no body: drop -d / -T";
   if (o.head && !o.output_dir.empty()) return "-I prints heads to stdout: drop -o";
   if (o.urls.size() > 1 && o.output_dir.empty() && !o.head) {

@@ -34,6 +34,13 @@ struct GetOptions {
   bool resume = false;      ///< -C -, set by check_options()
   bool verbose = false;
   bool silent = false;
+  // TLS, for https:// URLs.
+  std::string ca_file;    ///< --cacert
+  std::string ca_path;    ///< --capath
+  std::string crl_file;   ///< --crlfile
+  std::string cert_file;  ///< --cert: client certificate
+  std::string key_file;   ///< --key: its key; the --cert file itself when not given
+  bool insecure = false;  ///< -k
 
   /// The method on the wire, from -X or the other options.
   std::string effective_method() const;

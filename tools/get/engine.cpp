@@ -74,6 +74,17 @@ Result<void> Engine::open_session() {
       {Option::transfer_timeout_ms, std::int64_t(options_.timeout_seconds * 1000)},
   };
   if (!options_.proxy.empty()) settings.emplace_back(Option::proxy, options_.proxy);
+  const std::pair<Option, const std::string*> tls_files[] = {
+      {Option::ca_file, &options_.ca_file},
+      {Option::ca_directory, &options_.ca_path},
+      {Option::crl_file, &options_.crl_file},
+      {Option::client_cert_file, &options_.cert_file},
+      {Option::client_key_file, &options_.key_file},
+  };
+  for (const auto& [option, value] : tls_files) {
+    if (!value->empty()) settings.emplace_back(option, *value);
+  }
+  if (options_.insecure) settings.emplace_back(Option::insecure_skip_verify, std::int64_t{1});
   if (!options_.user.empty()) {
     settings.emplace_back(Option::username, user_part(options_.user, false));
     settings.emplace_back(Option::password, user_part(options_.user, true));
