@@ -300,3 +300,32 @@ TEST_CASE("tls: nginx closing without a response (444) is an error, not a hang")
   CHECK_MESSAGE(e.code() == errc::connection_closed, e.message());
   CHECK(e.message().find("before responding") != std::string::npos);
 }
+
+TEST_CASE("tls: a new connection to the same server resumes the TLS session") {
+  auto options = uvinet_test::https_nginx("good");
+  // "r" when the handshake resumed a session, "." after a full one.
+  options.server_config = "location = /reused { return 200 \"$ssl_session_reused\"; }";
+  Nginx nginx(options);
+  HttpSession s;
+  trust_test_ca(s);
+  http::OpenUrlOptions fresh_connection;
+  fresh_connection.flags = http::no_keep_alive;
+  const auto url = localhost_url(nginx.port(), "/reused");
+  auto first = fetch(s, url, fresh_connection);
+  REQUIRE_MESSAGE(first, first.error().message());
+  CHECK(first->body == ".");
+  auto second = fetch(s, url, fresh_connection);
+  REQUIRE_MESSAGE(second, second.error().message());
+  CHECK(second->body == "r");
+  const auto log = nginx.wait_for_access_log(2);
+  REQUIRE(log.size() == 2);
+  CHECK(Nginx::connection_count(log) == 2);  // two connections, one full handshake
+
+  SUBCASE("other TLS settings do not share the session") {
+    REQUIRE(s.session.set_option(Option::client_cert_file, pki().file("client.pem")));
+    REQUIRE(s.session.set_option(Option::client_key_file, pki().file("client.key")));
+    auto other = fetch(s, url, fresh_connection);
+    REQUIRE_MESSAGE(other, other.error().message());
+    CHECK(other->body == ".");
+  }
+}

@@ -171,7 +171,12 @@ void RequestEnvImpl::start_handshake(std::unique_ptr<Stream> tcp, const std::str
                                      std::shared_ptr<const TlsConfig> config,
                                      ConnectCallback done) {
   const std::string peer = tcp->peer_name();
-  auto tls = TlsStream::make(std::move(tcp), std::move(config), host, make_timer());
+  // Resumed only with the very settings (CAs, client certificate,
+  // verification) of the handshake that made the session.
+  std::string session_key = tls_settings().key();
+  session_key.append(1, '\0').append(host).append(1, '\0').append(peer);
+  auto tls = TlsStream::make(std::move(tcp), std::move(config), host, make_timer(),
+                             std::move(session_key));
   if (!tls) {
     done(tls.error());
     return;

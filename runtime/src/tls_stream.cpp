@@ -1,5 +1,7 @@
 #include "tls_stream.hpp"
 
+#include "tls_session_cache.hpp"
+
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509.h>
 #include <mbedtls/x509_crt.h>
@@ -49,13 +51,15 @@ class TlsStreamImpl final : public TlsStream {
     mbedtls_ssl_free(&ssl_);
   }
 
-  Result<void> setup(const std::string& host) {
+  Result<void> setup(const std::string& host, std::string session_key) {
     if (int rc = mbedtls_ssl_setup(&ssl_, config_->ssl_config()); rc != 0)
       return Error(errc::tls_error, "TLS setup: " + mbedtls_message(rc));
     if (int rc = mbedtls_ssl_set_hostname(&ssl_, host.c_str()); rc != 0)
       return Error(errc::tls_error, "TLS host name " + host + ": " + mbedtls_message(rc));
     mbedtls_ssl_set_bio(&ssl_, this, &TlsStreamImpl::bio_send, &TlsStreamImpl::bio_recv, nullptr);
     host_ = host;
+    session_key_ = std::move(session_key);
+    if (!session_key_.empty()) offer_tls_session(session_key_, ssl_);
     return {};
   }
 
@@ -194,6 +198,13 @@ class TlsStreamImpl final : public TlsStream {
 
   void finish_handshake(Error e) {
     inner_->read_stop();  // until the module reads: TCP's flow control holds
+    if (!session_key_.empty()) {
+      if (e) {
+        forget_tls_session(session_key_);
+      } else {
+        remember_tls_session(session_key_, ssl_);
+      }
+    }
     state_ = e ? State::failed : State::ready;
     auto done = std::exchange(handshake_done_, nullptr);
     if (done) done(std::move(e));  // may destroy us: the last thing we do
@@ -260,6 +271,7 @@ class TlsStreamImpl final : public TlsStream {
   std::optional<Error> read_error_;
   Notify notify_;
   DoneCallback handshake_done_;
+  std::string session_key_;  // where this server's session is kept; empty: not kept
   ReadCallback on_read_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
@@ -280,10 +292,11 @@ errc certificate_error(std::uint32_t flags) {
 Result<std::unique_ptr<TlsStream>> TlsStream::make(std::unique_ptr<Stream> inner,
                                                    std::shared_ptr<const TlsConfig> config,
                                                    const std::string& host,
-                                                   std::unique_ptr<Timer> timer) {
+                                                   std::unique_ptr<Timer> timer,
+                                                   std::string session_key) {
   auto stream =
       std::make_unique<TlsStreamImpl>(std::move(inner), std::move(config), std::move(timer));
-  if (auto r = stream->setup(host); !r) return r.error();
+  if (auto r = stream->setup(host, std::move(session_key)); !r) return r.error();
   return std::unique_ptr<TlsStream>(std::move(stream));
 }
 

@@ -22,11 +22,15 @@ class TlsStream : public Stream {
   /// A TLS client over `inner` (connected, not yet read from) that will
   /// check the server's certificate against `host` and send it as SNI.
   /// `timer` delivers data already decrypted when reading restarts: a
-  /// Stream never calls back from inside read_start().
+  /// Stream never calls back from inside read_start(). With a
+  /// `session_key` (the server and the TLS settings), the session a
+  /// handshake agrees is kept under it and offered again by the next stream
+  /// with the same key (tls_session_cache.hpp).
   static Result<std::unique_ptr<TlsStream>> make(std::unique_ptr<Stream> inner,
                                                  std::shared_ptr<const TlsConfig> config,
                                                  const std::string& host,
-                                                 std::unique_ptr<Timer> timer);
+                                                 std::unique_ptr<Timer> timer,
+                                                 std::string session_key = {});
 
   /// Runs the handshake. `done` gets no error once the stream is ready for
   /// use, or why it failed: a rejected certificate is one of the
