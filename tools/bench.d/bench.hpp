@@ -10,5 +10,6 @@ namespace uvinet::bench {
 
 void add_dispatch_command(CLI::App& app);
 void add_http_command(CLI::App& app);
+void add_https_command(CLI::App& app);
 
 }  // namespace uvinet::bench

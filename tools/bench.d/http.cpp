@@ -30,6 +30,7 @@
 #include "bench.hpp"
 #include "http_bench.hpp"
 #include "nginx.hpp"
+#include "report.hpp"
 
 namespace uvinet::bench {
 namespace {
@@ -62,33 +63,6 @@ struct Config {
   }
 };
 
-// One line of the summary.
-struct Verdict {
-  std::string measure;
-  std::string uvinet, baseline;
-  std::optional<double> ratio;  // none: an absolute figure
-  double value = 0;             // what is compared with the target
-  double target = 0;
-  bool higher_is_better = true;
-  bool valid = true;  // false: a client failed, no verdict
-};
-
-std::vector<Verdict> summary;
-
-void add_ratio(std::string measure, double uvinet, double baseline, double target, bool higher,
-               bool valid, int decimals) {
-  Verdict v;
-  v.measure = std::move(measure);
-  v.uvinet = fmt::format("{:.{}f}", uvinet, decimals);
-  v.baseline = fmt::format("{:.{}f}", baseline, decimals);
-  v.valid = valid && baseline > 0;
-  v.ratio = v.valid ? uvinet / baseline : 0;
-  v.value = *v.ratio;
-  v.target = target;
-  v.higher_is_better = higher;
-  summary.push_back(std::move(v));
-}
-
 std::string error_note(std::uint64_t errors, const std::string& first) {
   if (!errors) return "";
   return fmt::format("  [{} errors; first: {}]", errors, first);
@@ -104,29 +78,6 @@ rlim_t raise_descriptor_limit() {
   getrlimit(RLIMIT_NOFILE, &limit);
   return limit.rlim_cur;
 }
-
-// One client's best result over the rounds; empty when it did not run.
-template <class Result>
-struct Best {
-  std::optional<Result> result;
-  std::vector<double> scores;  // every round's, to show the spread
-
-  void measure(const Config& config, const char* part, int round, const char* client,
-               Result (*run)(const typename Result::Run&), const typename Result::Run& args) {
-    if (!config.uses(client)) return;
-    fmt::print(stderr, "{} round {}/{}: {}\n", part, round + 1, config.repeat, client);
-    Result now = run(args);
-    scores.push_back(now.score());
-    if (!result || now.score() > result->score()) result = std::move(now);
-  }
-  // "" for one round, else "  rounds: a b c".
-  std::string rounds(int decimals) const {
-    if (scores.size() < 2) return "";
-    std::string out = "  rounds:";
-    for (double x : scores) out += fmt::format(" {:.{}f}", x, decimals);
-    return out;
-  }
-};
 
 void rps_line(const char* name, const Best<RpsResult>& best) {
   if (!best.result) return;
@@ -144,7 +95,8 @@ void rps_ratio(const char* measure, const Best<RpsResult>& uv, const Best<RpsRes
 }
 
 void run_rps(const Config& config, const BenchNginx& nginx) {
-  const RpsRun run{nginx.url("/1k.bin"), config.connections, static_cast<double>(config.seconds)};
+  const RpsRun run{nginx.url("/1k.bin"), config.connections, static_cast<double>(config.seconds),
+                   "", false};
   fmt::print("[rps] 1 KiB GETs, {} keep-alive connections, {} s per client, best of {}\n",
              config.connections, config.seconds, config.repeat);
   Best<RpsResult> uv, curl, wrk;
@@ -175,7 +127,7 @@ void throughput_line(const char* name, const Best<ThroughputResult>& best) {
 
 void run_throughput(const Config& config, const BenchNginx& nginx) {
   const std::uint64_t size = std::uint64_t{config.mib} << 20;
-  const ThroughputRun run{nginx.url("/big.bin"), config.downloads, size};
+  const ThroughputRun run{nginx.url("/big.bin"), config.downloads, size, ""};
   fmt::print("[throughput] {} parallel downloads of {} MiB, best of {} after a warm-up round\n",
              config.downloads, config.mib, config.repeat);
   // Unmeasured: the first large download in the process pays for faulting
@@ -235,23 +187,6 @@ void run_idle(const Config& config, const BenchNginx& nginx, unsigned connection
   // socket held, and the line above says how many failed.
   v.valid = uv.connections > 0;
   summary.push_back(std::move(v));
-}
-
-void print_summary() {
-  fmt::print("{:<38} {:>12} {:>12} {:>8} {:>9}\n", "summary", "uvinet", "baseline", "ratio",
-             "target");
-  for (const auto& v : summary) {
-    const bool pass = v.higher_is_better ? v.value >= v.target : v.value <= v.target;
-    const std::string target =
-        fmt::format("{}{:.2f}{}", v.higher_is_better ? ">= " : "<= ", v.target, v.ratio ? "x" : "");
-    fmt::print("{:<38} {:>12} {:>12} {:>8} {:>9}  {}\n", v.measure, v.uvinet,
-               v.baseline.empty() ? "-" : v.baseline,
-               v.ratio ? fmt::format("{:.3f}x", *v.ratio) : "-", target,
-               !v.valid ? "n/a (errors)"
-               : pass   ? "PASS"
-                        : "BELOW");
-  }
-  fmt::print("BELOW: this run did not reach the target (CPU and memory: lower is better).\n");
 }
 
 void run_http(const Config& config) {

@@ -1,5 +1,6 @@
-// uvinet-bench http: what the parts share. http.cpp runs them and prints
-// the report; http_uvinet.cpp and http_curl.cpp hold the clients.
+// uvinet-bench http and https: what the parts share. http.cpp and https.cpp
+// run them and print the report; http_uvinet.cpp and http_curl.cpp hold
+// the clients, which take http and https URLs alike.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,11 @@ struct RpsRun {
   std::string url;
   unsigned connections = 64;
   double seconds = 5;
+  /// https: the CA file the server's certificate must chain to.
+  std::string ca_file;
+  /// Every request on a connection of its own, closed after it: with https,
+  /// a full handshake per request. `connections` is then the concurrency.
+  bool new_connections = false;
 };
 
 struct RpsResult {
@@ -37,6 +43,7 @@ struct ThroughputRun {
   std::string url;
   unsigned downloads = 4;
   std::uint64_t expected_bytes = 0;  // per download
+  std::string ca_file;               // as in RpsRun
 };
 
 struct ThroughputResult {

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 #include <unordered_set>
+#include <utility>
 
 #include "http_bench.hpp"
 
@@ -39,12 +40,18 @@ class CurlGlobal {
   CurlGlobal& operator=(const CurlGlobal&) = delete;
 };
 
+// What every easy handle of a Multi gets besides its URL.
+struct EasySetup {
+  std::string ca_file;  // https: the one CA to trust (CURLOPT_CAINFO)
+  bool fresh = false;   // a new connection per transfer, closed after it
+};
+
 // A multi handle with `n` easy handles for `url`, each counting its body
 // bytes into `bytes`; all cleaned up at the end.
 class Multi {
  public:
-  Multi(const std::string& url, unsigned n, std::uint64_t& bytes)
-      : multi_(curl_multi_init()), url_(url), bytes_(bytes) {
+  Multi(const std::string& url, unsigned n, std::uint64_t& bytes, EasySetup setup = {})
+      : multi_(curl_multi_init()), url_(url), bytes_(bytes), setup_(std::move(setup)) {
     curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(n));
     add(n);
   }
@@ -62,8 +69,19 @@ class Multi {
       curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, count_bytes);
       curl_easy_setopt(easy, CURLOPT_WRITEDATA, &bytes_);
       curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+      apply_setup(easy);
       easies_.insert(easy);
       curl_multi_add_handle(multi_, easy);
+    }
+  }
+  void apply_setup(CURL* easy) const {
+    // HTTP/1.1 as uvinet speaks it, not h2 should the server offer it.
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+    // Verification stays on (the default): it is part of a handshake's cost.
+    if (!setup_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, setup_.ca_file.c_str());
+    if (setup_.fresh) {
+      curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+      curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
     }
   }
   // Cleans up a finished handle; its connection stays in the multi's cache.
@@ -102,6 +120,7 @@ class Multi {
   CURLM* multi_;
   std::string url_;
   std::uint64_t& bytes_;
+  EasySetup setup_;
   std::unordered_set<CURL*> easies_;
 };
 
@@ -124,7 +143,7 @@ RpsResult curl_rps(const RpsRun& run) {
   const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
                                     std::chrono::duration<double>(run.seconds));
   {
-    Multi multi(run.url, run.connections, bytes);
+    Multi multi(run.url, run.connections, bytes, {run.ca_file, run.new_connections});
     multi.run(run.connections, [&](CURL* easy, CURLcode code) {
       if (auto error = check(easy, code); !error.empty()) {
         if (result.errors++ == 0) result.first_error = error;
@@ -146,7 +165,7 @@ RpsResult curl_rps(const RpsRun& run) {
 ThroughputResult curl_throughput(const ThroughputRun& run) {
   CurlGlobal global;
   ThroughputResult result;
-  Multi multi(run.url, run.downloads, result.bytes);
+  Multi multi(run.url, run.downloads, result.bytes, {run.ca_file, false});
   const double cpu_before = process_cpu_seconds();
   const auto start = Clock::now();
   multi.run(run.downloads, [&](CURL* easy, CURLcode code) {

@@ -53,7 +53,12 @@ class BenchSession {
     set(Option::limit_policy, static_cast<std::int64_t>(LimitPolicy::queue));
   }
 
-  void set(Option option, std::int64_t value) const {
+  // An empty CA file leaves the default: plain http needs none.
+  void trust(const std::string& ca_file) const {
+    if (!ca_file.empty()) set(Option::ca_file, ca_file);
+  }
+
+  void set(Option option, OptionValue value) const {
     if (auto ok = session_.set_option(option, value); !ok) {
       throw std::runtime_error(std::string("set_option ") + option_name(option) + ": " +
                                ok.error().message());
@@ -70,6 +75,7 @@ struct Group {
   Connection connection;
   std::string target;
   std::size_t read_size = 64 * 1024;
+  std::uint32_t flags = 0;                    // uh::RequestFlags of every request
   std::optional<Clock::time_point> deadline;  // none: one request per lane
   std::uint64_t requests = 0;
   std::uint64_t bytes = 0;
@@ -91,6 +97,7 @@ class Lane {
     if (g_.deadline && Clock::now() >= *g_.deadline) return stop();
     uh::RequestOptions options;
     options.target = g_.target;
+    options.flags = g_.flags;
     auto request = uh::open_request(g_.connection, options);
     if (!request) return fail(request.error());
     request_ = *request;
@@ -188,7 +195,7 @@ Connection connect(const BenchSession& session, const std::string& url) {
   return *connection;
 }
 
-// "http://127.0.0.1:1234/1k.bin" -> "/1k.bin"
+// "http://127.0.0.1:1234/1k.bin" -> "/1k.bin" (https alike)
 std::string target_of(const std::string& url) {
   const auto slash = url.find('/', url.find("//") + 2);
   return slash == std::string::npos ? "/" : url.substr(slash);
@@ -237,9 +244,11 @@ RpsResult uvinet_rps(const RpsRun& run) {
   BenchSession session;
   session.set(Option::max_connections_per_server, run.connections);
   session.queue_at_limits();
+  session.trust(run.ca_file);
   Group group;
   group.connection = connect(session, run.url);
   group.target = target_of(run.url);
+  if (run.new_connections) group.flags = uh::no_keep_alive;
   group.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                       std::chrono::duration<double>(run.seconds));
   double cpu_before = 0;
@@ -263,6 +272,7 @@ ThroughputResult uvinet_throughput(const ThroughputRun& run) {
   BenchSession session;
   session.set(Option::max_connections_per_server, run.downloads);
   session.queue_at_limits();
+  session.trust(run.ca_file);
   Group group;
   group.connection = connect(session, run.url);
   group.target = target_of(run.url);

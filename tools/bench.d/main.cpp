@@ -1,5 +1,5 @@
 // uvinet-bench: the benchmarks behind tools/bench. One subcommand per
-// benchmark; `https` joins them here when it exists.
+// benchmark.
 #include <CLI/CLI.hpp>
 
 #include "bench.hpp"
@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   uvinet::bench::add_dispatch_command(app);
 #if UVINET_BENCH_HTTP  // built when libcurl, its baseline, is there
   uvinet::bench::add_http_command(app);
+  uvinet::bench::add_https_command(app);
 #endif
   CLI11_PARSE(app, argc, argv);
   return 0;

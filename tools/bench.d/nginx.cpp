@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -96,6 +97,7 @@ BenchNginx::BenchNginx(const Options& options) : options_(options) {
   dir_ = templ;
   try {
     write_files();
+    if (options_.tls != Tls::none) make_certificate();
     for (int attempt = 0; attempt < 10; ++attempt) {
       if (start()) return;
     }
@@ -116,7 +118,63 @@ BenchNginx::~BenchNginx() {
 }
 
 std::string BenchNginx::url(std::string_view path) const {
+  if (options_.tls != Tls::none) return fmt::format("https://localhost:{}{}", port_, path);
   return fmt::format("http://127.0.0.1:{}{}", port_, path);
+}
+
+std::string BenchNginx::ca_file() const {
+  return options_.tls == Tls::none ? "" : (dir_ / "cert.pem").string();
+}
+
+// One suite and one curve, so both clients do the same cryptography: left
+// to choose, OpenSSL and mbedTLS would prefer different ones.
+namespace {
+const char* cipher_suite(BenchNginx::Tls tls) {
+  return tls == BenchNginx::Tls::rsa_2048 ? "ECDHE-RSA-AES128-GCM-SHA256"
+                                          : "ECDHE-ECDSA-AES128-GCM-SHA256";
+}
+}  // namespace
+
+std::string BenchNginx::tls_description() const {
+  if (options_.tls == Tls::none) return "no TLS";
+  return fmt::format("TLS 1.2, {}, P-256 key exchange, {} certificate, no session resumption",
+                     cipher_suite(options_.tls),
+                     options_.tls == Tls::rsa_2048 ? "RSA-2048" : "ECDSA P-256");
+}
+
+void BenchNginx::make_certificate() const {
+  const std::string key = options_.tls == Tls::rsa_2048
+                              ? "-newkey rsa:2048"
+                              : "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1";
+  const std::string d = dir_.string();  // mkdtemp's name: nothing to quote
+  const std::string command = fmt::format(
+      "openssl req -x509 {} -nodes -subj /CN=localhost -addext subjectAltName=DNS:localhost "
+      "-days 2 -keyout {}/key.pem -out {}/cert.pem >{}/openssl.out 2>&1",
+      key, d, d, d);
+  if (std::system(command.c_str()) != 0) {
+    std::ifstream in(dir_ / "openssl.out");
+    std::ostringstream out;
+    out << in.rdbuf();
+    errno = 0;
+    fail("openssl could not make the certificate: " + out.str());
+  }
+}
+
+// Full handshakes only: no session cache, no tickets. TLS 1.2 only, the one
+// version mbedTLS 2.28 speaks, so libcurl's OpenSSL cannot pick 1.3.
+std::string BenchNginx::tls_config() const {
+  if (options_.tls == Tls::none) return "";
+  const std::string d = dir_.string();
+  return fmt::format(
+      "    ssl_certificate {}/cert.pem;\n"
+      "    ssl_certificate_key {}/key.pem;\n"
+      "    ssl_protocols TLSv1.2;\n"
+      "    ssl_ciphers {};\n"
+      "    ssl_prefer_server_ciphers on;\n"
+      "    ssl_ecdh_curve prime256v1;\n"
+      "    ssl_session_cache off;\n"
+      "    ssl_session_tickets off;\n",
+      d, d, cipher_suite(options_.tls));
 }
 
 void BenchNginx::write_files() const {
@@ -156,9 +214,10 @@ void BenchNginx::write_config() const {
   // The kernel caps the backlog at net.core.somaxconn; the idle benchmark
   // opens thousands of connections at once.
   c << "  server {\n"
-    << "    listen 127.0.0.1:" << port_ << " backlog=65535;\n"
+    << "    listen 127.0.0.1:" << port_ << (options_.tls != Tls::none ? " ssl" : "")
+    << " backlog=65535;\n"
     << "    root " << d << "/www;\n"
-    << "  }\n}\n";
+    << tls_config() << "  }\n}\n";
   write_file(dir_ / "nginx.conf", c.str());
 }
 

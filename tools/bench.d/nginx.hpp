@@ -18,12 +18,17 @@ namespace uvinet::bench {
 
 class BenchNginx {
  public:
+  /// The certificate's key; it decides most of a full handshake's cost.
+  enum class Tls { none, ecdsa_p256, rsa_2048 };
   struct Options {
     unsigned workers = 2;
     /// worker_connections, and the descriptors each worker may open.
     unsigned max_connections = 1024;
     /// Size of /big.bin in bytes; 0: no such file.
     std::uint64_t big_file_size = 0;
+    /// Serve HTTPS instead of HTTP, with a self-signed certificate for
+    /// localhost made here with openssl.
+    Tls tls = Tls::none;
   };
 
   /// Starts nginx and returns once it accepts connections. Throws
@@ -33,12 +38,20 @@ class BenchNginx {
   BenchNginx(const BenchNginx&) = delete;
   BenchNginx& operator=(const BenchNginx&) = delete;
 
-  /// "http://127.0.0.1:<port>" + path.
+  /// "http://127.0.0.1:<port>" + path, or "https://localhost:<port>" + path
+  /// with TLS: mbedTLS 2.28 cannot verify a certificate for an IP address.
   std::string url(std::string_view path) const;
+  /// The self-signed certificate, the one CA to trust; empty without TLS.
+  std::string ca_file() const;
+  /// What the TLS listener allows: the one version, cipher suite and curve
+  /// every client negotiates, and the certificate's key.
+  std::string tls_description() const;
 
  private:
   void write_files() const;
   void write_config() const;
+  void make_certificate() const;
+  std::string tls_config() const;
   bool start();  // false: nginx lost the port to another process
   void stop();
   std::string error_log() const;

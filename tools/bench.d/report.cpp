@@ -1,0 +1,36 @@
+#include "report.hpp"
+
+namespace uvinet::bench {
+
+void add_ratio(std::string measure, double uvinet, double baseline, double target, bool higher,
+               bool valid, int decimals) {
+  Verdict v;
+  v.measure = std::move(measure);
+  v.uvinet = fmt::format("{:.{}f}", uvinet, decimals);
+  v.baseline = fmt::format("{:.{}f}", baseline, decimals);
+  v.valid = valid && baseline > 0;
+  v.ratio = v.valid ? uvinet / baseline : 0;
+  v.value = *v.ratio;
+  v.target = target;
+  v.higher_is_better = higher;
+  summary.push_back(std::move(v));
+}
+
+void print_summary() {
+  fmt::print("{:<38} {:>12} {:>12} {:>8} {:>9}\n", "summary", "uvinet", "baseline", "ratio",
+             "target");
+  for (const auto& v : summary) {
+    const bool pass = v.higher_is_better ? v.value >= v.target : v.value <= v.target;
+    const std::string target =
+        fmt::format("{}{:.2f}{}", v.higher_is_better ? ">= " : "<= ", v.target, v.ratio ? "x" : "");
+    fmt::print("{:<38} {:>12} {:>12} {:>8} {:>9}  {}\n", v.measure, v.uvinet,
+               v.baseline.empty() ? "-" : v.baseline,
+               v.ratio ? fmt::format("{:.3f}x", *v.ratio) : "-", target,
+               !v.valid ? "n/a (errors)"
+               : pass   ? "PASS"
+                        : "BELOW");
+  }
+  fmt::print("BELOW: this run did not reach the target (CPU and memory: lower is better).\n");
+}
+
+}  // namespace uvinet::bench
