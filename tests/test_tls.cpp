@@ -17,6 +17,7 @@
 #include "support/http_client.hpp"
 #include "support/nginx.hpp"
 #include "support/script_server.hpp"
+#include "support/test_pki.hpp"
 
 namespace http = uvinet::http;
 namespace fs = std::filesystem;
@@ -29,32 +30,7 @@ using uvinet_test::Nginx;
 
 namespace {
 
-// The certificates, made once per run in a private directory.
-class Pki {
- public:
-  Pki() {
-    std::string templ = (fs::temp_directory_path() / "uvinet-pki-XXXXXX").string();
-    if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = templ;
-    const char* script = std::getenv("UVINET_MAKE_TEST_PKI");
-    if (script == nullptr) throw std::runtime_error("UVINET_MAKE_TEST_PKI is not set");
-    const std::string command = std::string(script) + " '" + dir_.string() + "'";
-    if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
-  }
-  ~Pki() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string file(const std::string& name) const { return (dir_ / name).string(); }
-
- private:
-  fs::path dir_;
-};
-
-const Pki& pki() {
-  static const Pki instance;
-  return instance;
-}
+using uvinet_test::pki;
 
 // nginx serving HTTPS with the certificate and key `name`.pem / `name`.key.
 Nginx::Options tls_server(const std::string& name, bool verify_client = false) {
