@@ -298,9 +298,7 @@ TEST_CASE("-H and -u reach the server") {
 
 namespace {
 
-const uvinet_test::TestPki& pki() {
-  return uvinet_test::TestPki::shared();
-}
+using uvinet_test::pki;
 
 // https URLs name "localhost": mbedTLS 2.28 verifies DNS names, not addresses.
 std::string https_url(const Nginx& nginx, const std::string& path) {

@@ -1,12 +1,14 @@
 // Choosing a proxy (protocols/http/src/proxy_choice.hpp): the options, the
 // environment variables (through an injected getenv, so the test process's
-// own environment plays no part), and no_proxy lists.
+// own environment plays no part), and no_proxy lists; and the CONNECT
+// request of a tunnel (protocols/http/src/proxy_tunnel.hpp).
 #include <doctest/doctest.h>
 
 #include <map>
 #include <string>
 
 #include "proxy_choice.hpp"
+#include "proxy_tunnel.hpp"
 
 using namespace uvinet::http::detail;
 using uvinet::errc;
@@ -206,4 +208,18 @@ TEST_CASE("absolute-form targets: the whole URL without user info or fragment") 
   CHECK(absolute_form(url("http://example.com:8080/p")) == "http://example.com:8080/p");
   CHECK(absolute_form(url("http://user:pw@example.com/p#frag")) == "http://example.com/p");
   CHECK(absolute_form(url("http://[::1]:81/")) == "http://[::1]:81/");
+}
+
+TEST_CASE("connect_request: authority form with the port, Host the same") {
+  auto request = connect_request(url("https://example.com/a?b"), "");
+  REQUIRE(request);
+  CHECK(*request == "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+}
+
+TEST_CASE("connect_request: an IPv6 origin in brackets, and Proxy-Authorization") {
+  auto request = connect_request(url("https://[::1]:8443/"), "Basic YTpi");
+  REQUIRE(request);
+  CHECK(*request ==
+        "CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\n"
+        "Proxy-Authorization: Basic YTpi\r\n\r\n");
 }

@@ -1,7 +1,8 @@
 // Session features of the HTTP client against real servers: the cookie jar
 // with nginx setting and echoing cookies, and proxies with a real tinyproxy
-// (support/tinyproxy.hpp) in front of nginx, plus a ScriptServer standing in
-// for a proxy where the exact bytes sent matter.
+// (support/tinyproxy.hpp) in front of nginx (https ones through a CONNECT
+// tunnel, with the test CA of support/test_pki.hpp), plus a ScriptServer
+// standing in for a proxy where the exact bytes sent matter.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include "support/http_client.hpp"
 #include "support/nginx.hpp"
 #include "support/script_server.hpp"
+#include "support/test_pki.hpp"
 #include "support/tinyproxy.hpp"
 
 namespace {
@@ -120,6 +122,14 @@ class EnvGuard {
 bool via_proxy(const test_support::Fetched& got) {
   auto via = got.response.header("Via");
   return via && via->find(Tinyproxy::via_name) != std::string::npos;
+}
+
+std::string localhost_url(std::uint16_t port, const std::string& path) {
+  return "https://localhost:" + std::to_string(port) + path;
+}
+
+void trust_test_ca(HttpSession& s) {
+  REQUIRE(s.session.set_option(Option::ca_file, uvinet_test::pki().file("ca.pem")));
 }
 
 }  // namespace
@@ -380,14 +390,90 @@ TEST_CASE("proxy: an unparsable proxy fails the request, naming the option and v
   CHECK(got.error().message().find("http://proxy.invalid:99999") != std::string::npos);
 }
 
-TEST_CASE("proxy: an https request a proxy applies to fails clearly, never going around it") {
-  // CONNECT tunnels are not built yet; the request must not bypass the proxy.
-  ScriptServer proxy(Script().never_answer());
+// ---------------------------------------------------------------- CONNECT tunnels
+
+TEST_CASE("proxy: https through tinyproxy goes in a CONNECT tunnel to nginx") {
+  Nginx nginx(uvinet_test::https_nginx("good"));
+  Tinyproxy proxy;
   Session s;
+  trust_test_ca(s);
   s.set_string(Option::proxy, proxy.url());
-  auto got = fetch(s, "https://localhost:9/");
+  auto got = fetch(s, localhost_url(nginx.port(), "/1k.bin"));
+  REQUIRE_MESSAGE(got, (got ? std::string() : got.error().message() + "\n" + proxy.log()));
+  CHECK(got->status == 200);
+  CHECK(got->body == nginx.file("/1k.bin"));
+  // The proxy only relays: it cannot add Via to a response it cannot read.
+  CHECK_FALSE(via_proxy(*got));
+  const auto requests = proxy.wait_for_requests(1);
+  REQUIRE(requests.size() == 1);
+  CHECK(requests[0] == "CONNECT localhost:" + std::to_string(nginx.port()) + " HTTP/1.1");
+  REQUIRE(nginx.wait_for_access_log(1).size() == 1);
+  CHECK(nginx.access_log()[0].uri == "/1k.bin");
+
+  SUBCASE("the tunnel, TLS and all, is pooled for the next request") {
+    auto again = fetch(s, localhost_url(nginx.port(), "/64k.bin"));
+    REQUIRE_MESSAGE(again, again.error().message());
+    CHECK(again->body == nginx.file("/64k.bin"));
+    const auto log = nginx.wait_for_access_log(2);
+    REQUIRE(log.size() == 2);
+    CHECK(Nginx::connection_count(log) == 1);
+  }
+}
+
+TEST_CASE("proxy: a CONNECT tunnel through tinyproxy with Basic authentication") {
+  Nginx nginx(uvinet_test::https_nginx("good"));
+  Tinyproxy::Options options;
+  options.user = "alice";
+  options.password = "s3cret";
+  Tinyproxy proxy(options);
+  Session s;
+  trust_test_ca(s);
+  const std::string url = localhost_url(nginx.port(), "/1k.bin");
+
+  s.set_string(Option::proxy, proxy.url());
+  auto refused = fetch(s, url);
+  REQUIRE_FALSE(refused);
+  CHECK_MESSAGE(refused.error() == errc::cannot_connect, refused.error().message());
+  CHECK(refused.error().message().find("407") != std::string::npos);
+  CHECK(refused.error().message().find("127.0.0.1:" + std::to_string(proxy.port())) !=
+        std::string::npos);
+
+  s.set_string(Option::proxy, "http://alice:s3cret@127.0.0.1:" + std::to_string(proxy.port()));
+  auto got = fetch(s, url);
+  REQUIRE_MESSAGE(got, got.error().message());
+  CHECK(got->status == 200);
+  CHECK(got->body == nginx.file("/1k.bin"));
+}
+
+TEST_CASE("proxy: a proxy refusing CONNECT fails the request; the exact CONNECT it got") {
+  ScriptServer fake_proxy(Script().expect_head().send(
+      "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+  Session s;
+  s.set_string(Option::proxy,
+               "http://al%40ice:s3cret@127.0.0.1:" + std::to_string(fake_proxy.port()));
+  // The origin's name is never resolved: the proxy would do that.
+  auto got = fetch(s, "https://origin.invalid:8443/a?q=1");
   REQUIRE_FALSE(got);
-  CHECK(got.error() == errc::operation_not_supported);
-  CHECK(got.error().message().find("CONNECT") != std::string::npos);
-  CHECK(proxy.connections() == 0);
+  CHECK(got.error() == errc::cannot_connect);
+  CHECK(got.error().message().find("403 Forbidden") != std::string::npos);
+  CHECK(got.error().message().find("127.0.0.1:" + std::to_string(fake_proxy.port())) !=
+        std::string::npos);
+  REQUIRE(fake_proxy.wait_done(1));
+  // base64("al@ice:s3cret"); nothing of the request itself (path, fields)
+  // reaches a proxy that only makes a tunnel.
+  CHECK(fake_proxy.received(0) ==
+        "CONNECT origin.invalid:8443 HTTP/1.1\r\nHost: origin.invalid:8443\r\n"
+        "Proxy-Authorization: Basic YWxAaWNlOnMzY3JldA==\r\n\r\n");
+  CHECK(fake_proxy.connections() == 1);
+}
+
+TEST_CASE("proxy: a proxy closing before it answers CONNECT is connection_closed") {
+  ScriptServer fake_proxy(Script().expect_head().close());
+  Session s;
+  s.set_string(Option::proxy, fake_proxy.url());
+  auto got = fetch(s, "https://origin.invalid/");
+  REQUIRE_FALSE(got);
+  CHECK(got.error() == errc::connection_closed);
+  REQUIRE(fake_proxy.wait_done(1));
+  CHECK(fake_proxy.received(0).starts_with("CONNECT origin.invalid:443 HTTP/1.1\r\n"));
 }

@@ -30,9 +30,7 @@ using uvinet_test::Nginx;
 
 namespace {
 
-const uvinet_test::TestPki& pki() {
-  return uvinet_test::TestPki::shared();
-}
+using uvinet_test::pki;
 
 std::string localhost_url(std::uint16_t port, const std::string& path) {
   return "https://localhost:" + std::to_string(port) + path;

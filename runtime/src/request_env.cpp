@@ -167,6 +167,22 @@ void RequestEnvImpl::connect_secure(std::string host, std::uint16_t port, Connec
   connect(std::move(host), port, std::move(on_tcp));
 }
 
+void RequestEnvImpl::secure(std::unique_ptr<Stream> stream, std::string host,
+                            ConnectCallback done) {
+  auto config = TlsConfig::get(tls_settings());
+  // The handshake may end at once (a write failing): start it on a later
+  // loop pass so that `done` never runs inside this call, as promised.
+  auto held = std::make_shared<std::unique_ptr<Stream>>(std::move(stream));
+  request_.loop()->post([this, alive = alive_, held, host = std::move(host), config, done] {
+    if (!*alive) return;  // `held` closes the stream when it goes
+    if (!config) {
+      done(config.error());
+      return;
+    }
+    start_handshake(std::move(*held), host, *config, done);
+  });
+}
+
 void RequestEnvImpl::start_handshake(std::unique_ptr<Stream> tcp, const std::string& host,
                                      std::shared_ptr<const TlsConfig> config,
                                      ConnectCallback done) {

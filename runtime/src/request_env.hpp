@@ -24,6 +24,7 @@ class RequestEnvImpl final : public RequestEnv {
   void notify(Status status, StatusInfo info) override;
   void connect(std::string host, std::uint16_t port, ConnectCallback done) override;
   void connect_secure(std::string host, std::uint16_t port, ConnectCallback done) override;
+  void secure(std::unique_ptr<Stream> stream, std::string host, ConnectCallback done) override;
   std::unique_ptr<Timer> make_timer() override;
   Result<OptionValue> option(Option o) const override { return request_.effective_option(o); }
   const std::shared_ptr<void>& request_state() const override { return request_.state(); }

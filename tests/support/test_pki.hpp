@@ -46,6 +46,11 @@ class TestPki {
   std::filesystem::path dir_;
 };
 
+/// The program's one set of certificates (TestPki::shared()).
+inline const TestPki& pki() {
+  return TestPki::shared();
+}
+
 /// Options for an nginx serving HTTPS with the certificate and key
 /// `name`.pem / `name`.key of the shared set; with `verify_client`, it
 /// requires a client certificate from the test CA.

@@ -191,6 +191,7 @@ void Exchange::fail(Error why) {
   state_ = State::failed;
   stop_timer();
   if (wait_ticket_) pool_->cancel_wait(std::exchange(wait_ticket_, 0));
+  tunnel_.reset();
   close_connection();
   serve();
 }
@@ -200,6 +201,7 @@ void Exchange::close(std::function<void()> released) {
   state_ = State::closing;
   stop_timer();
   if (wait_ticket_) pool_->cancel_wait(std::exchange(wait_ticket_, 0));
+  tunnel_.reset();
   if (!conn_) {
     state_ = State::closed;
     if (auto done = std::move(released_)) done();

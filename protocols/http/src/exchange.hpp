@@ -15,6 +15,7 @@
 #include <string>
 
 #include "content_decoder.hpp"
+#include "proxy_tunnel.hpp"
 #include "redirect.hpp"
 #include "request_state.hpp"
 #include "response_parser.hpp"
@@ -61,6 +62,10 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   Result<void> load_request(std::string body);
   void acquire_connection();
   Result<void> choose_route();
+  using ConnectCallback = RequestEnv::ConnectCallback;
+  void open_tunnel(ConnectCallback connected);
+  void on_tunnel(Result<std::unique_ptr<Stream>> stream, const ConnectCallback& connected);
+  bool tunneled() const { return proxy_ && url_.scheme == "https"; }
   void on_connected(const std::string& key, Result<std::unique_ptr<Stream>> stream);
   void use_connection(std::unique_ptr<PooledConnection> connection);
   Result<std::string> build_head() const;
@@ -124,7 +129,8 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
 
   // The proxy for url_, chosen again for each URL a redirect leads to.
   std::optional<Url> proxy_;
-  std::string proxy_credentials_;  // "Basic ..." for Proxy-Authorization, or empty
+  std::string proxy_credentials_;        // "Basic ..." for Proxy-Authorization, or empty
+  std::unique_ptr<ProxyTunnel> tunnel_;  // https through proxy_: CONNECT under way
 
   // The connection.
   std::string key_;  // the pool key of url_

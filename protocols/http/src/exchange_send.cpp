@@ -6,6 +6,7 @@
 #include "basic_auth.hpp"
 #include "exchange.hpp"
 #include "proxy_choice.hpp"
+#include "proxy_tunnel.hpp"
 #include "request_writer.hpp"
 
 namespace uvinet::http::detail {
@@ -84,15 +85,6 @@ void Exchange::acquire_connection() {
     fail(routed.error());
     return;
   }
-  if (secure && proxy_) {
-    // An https:// request through a proxy needs a CONNECT tunnel to the
-    // origin (RFC 9110 §9.3.6) with TLS inside it, which is not built yet.
-    // Going around the proxy instead would leak the request past it.
-    fail(Error(errc::operation_not_supported,
-               "https://" + url_.host_port() + " through the proxy " + proxy_->host_port() +
-                   ": CONNECT tunnels are not supported yet (no_proxy can exempt the host)"));
-    return;
-  }
   key_ = connection_key(env_, url_);
   // A connection to a proxy is never handed to a direct request, nor one
   // proxy's to another's: the key names the proxy (and its user, whose
@@ -114,12 +106,50 @@ void Exchange::acquire_connection() {
   auto connected = [this, key = key_](Result<std::unique_ptr<Stream>> stream) {
     on_connected(key, std::move(stream));
   };
-  if (secure) {
+  if (secure && proxy_) {
+    open_tunnel(std::move(connected));
+  } else if (secure) {
     env_.connect_secure(url_.host, url_.port, std::move(connected));
   } else {
     const Url& peer = proxy_ ? *proxy_ : url_;
     env_.connect(peer.host, peer.port, std::move(connected));
   }
+}
+
+void Exchange::open_tunnel(ConnectCallback connected) {
+  // TCP to the proxy, CONNECT through it to the origin, then TLS with the
+  // origin inside the tunnel: the proxy relays bytes it cannot read.
+  const std::string proxy = proxy_->host_port();
+  env_.connect(proxy_->host, proxy_->port,
+               [this, proxy, key = key_, connected](Result<std::unique_ptr<Stream>> tcp) {
+                 if (!tcp) {
+                   connected(tcp.error());
+                   return;
+                 }
+                 // Not needed any more: a bare connection to the proxy is of
+                 // no use to the pool, so it just closes.
+                 if (key != key_ || state_ != State::connecting || conn_) return;
+                 auto request = connect_request(url_, proxy_credentials_);
+                 if (!request) {
+                   connected(request.error());
+                   return;
+                 }
+                 tunnel_ = std::make_unique<ProxyTunnel>(std::move(*tcp), proxy);
+                 arm_timer(Option::connect_timeout_ms, errc::connect_timeout);
+                 tunnel_->open(std::move(*request), [this, connected](auto stream) {
+                   on_tunnel(std::move(stream), connected);
+                 });
+               });
+}
+
+void Exchange::on_tunnel(Result<std::unique_ptr<Stream>> stream, const ConnectCallback& connected) {
+  if (state_ == State::connecting && !conn_) stop_timer();
+  auto tunnel = std::move(tunnel_);  // dies when this returns, its callback done
+  if (!stream) {
+    connected(stream.error());
+    return;
+  }
+  env_.secure(std::move(*stream), url_.host, connected);
 }
 
 Result<void> Exchange::choose_route() {
@@ -183,15 +213,17 @@ Result<std::string> Exchange::build_head() const {
   if (!credentials_.empty() && !has_field(fields_, "Authorization")) {
     fields.push_back({"Authorization", credentials_});
   }
-  if (!proxy_credentials_.empty() && !has_field(fields_, "Proxy-Authorization")) {
+  if (!proxy_credentials_.empty() && !tunneled() && !has_field(fields_, "Proxy-Authorization")) {
     fields.push_back({"Proxy-Authorization", proxy_credentials_});
   }
   if (!cookie_.empty()) fields.push_back({"Cookie", cookie_});
   if ((flags_ & no_keep_alive) && !has_field(fields_, "Connection")) {
     fields.push_back({"Connection", "close"});
   }
-  // A proxy is told the whole URL (RFC 9112 §3.2.2); Host still names the origin.
-  const std::string target = proxy_ ? absolute_form(url_) : origin_form(url_);
+  // A proxy is told the whole URL (RFC 9112 §3.2.2); Host still names the
+  // origin. Through a tunnel the origin itself reads the request, and the
+  // proxy's credentials must not reach it.
+  const std::string target = proxy_ && !tunneled() ? absolute_form(url_) : origin_form(url_);
   const std::string host = host_field(url_);
   RequestHead head;
   head.method = method_;

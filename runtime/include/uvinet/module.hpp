@@ -32,7 +32,7 @@ class Handle;
 
 /// Bumped when this interface changes; load_module() refuses a plugin built
 /// against another version.
-inline constexpr int module_abi_version = 3;
+inline constexpr int module_abi_version = 4;
 
 /// send and receive are the generic byte-stream operations (Request::send,
 /// Request::receive); `call` is one of the module's own, named by a verb
@@ -94,6 +94,13 @@ class RequestEnv {
   /// handshake failures with tls_handshake_failed, and bad TLS options with
   /// tls_error.
   virtual void connect_secure(std::string host, std::uint16_t port, ConnectCallback done) = 0;
+  /// The TLS handshake of connect_secure() over a stream the module already
+  /// has, such as a tunnel through an HTTP proxy (CONNECT): `host` is the
+  /// server at the far end, whose certificate is checked and which is sent
+  /// as SNI. Same options, timeout and errors as connect_secure(); `done`
+  /// gets the plaintext stream, which owns `stream`. On failure `stream` is
+  /// closed. `done` never runs inside this call.
+  virtual void secure(std::unique_ptr<Stream> stream, std::string host, ConnectCallback done) = 0;
   virtual std::unique_ptr<Timer> make_timer() = 0;
   /// The value of `o` that governs this request: set on it, inherited from
   /// its connection or session (session-only options included), or the default.

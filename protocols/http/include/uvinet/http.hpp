@@ -54,12 +54,21 @@
 // absolute form ("GET http://host/path HTTP/1.1"), with Proxy-Authorization
 // (Basic) when its URL has user info. Connections to a proxy are pooled
 // apart from direct ones, and each redirect chooses again. An http:// proxy
-// only; an https:// request that a proxy setting applies to fails with
-// errc::operation_not_supported until CONNECT tunnels are built.
+// only. An https:// request goes through a tunnel (RFC 9110 §9.3.6): the
+// client sends the proxy "CONNECT host:port HTTP/1.1" with Host: host:port
+// and that Proxy-Authorization, and on a 2xx runs TLS with the origin inside
+// it (RequestEnv::secure), checking the origin's certificate as for a direct
+// request; the proxy sees only the host and port, and the request inside
+// goes in origin form without Proxy-Authorization. The wait for the answer
+// is bounded by connect_timeout_ms. A proxy that refuses (407, 403...)
+// fails the request with errc::cannot_connect naming the proxy and its
+// status line; one that closes before answering with connection_closed.
+// The tunnel, TLS included, is pooled like a direct https connection, under
+// a key naming the proxy.
 // A proxy setting that cannot be parsed fails the request with
 // errc::invalid_argument, naming the option or variable.
 //
-// https URLs go over TLS (RequestEnv::connect_secure in uvinet/module.hpp):
+// https URLs go over TLS (RequestEnv::connect_secure / secure in uvinet/module.hpp):
 // the server's certificate is checked against the system's CAs, or those of
 // ca_file / ca_directory / ca_pem, against the revocation lists of crl_file,
 // and against the URL's host name (DNS names only:
