@@ -296,20 +296,12 @@ TEST_CASE("-H and -u reach the server") {
 
 }  // namespace
 
-namespace {
-
+using uvinet_test::localhost_url;
 using uvinet_test::pki;
-
-// https URLs name "localhost": mbedTLS 2.28 verifies DNS names, not addresses.
-std::string https_url(const Nginx& nginx, const std::string& path) {
-  return "https://localhost:" + std::to_string(nginx.port()) + path;
-}
-
-}  // namespace
 
 TEST_CASE("https: --cacert trusts the test CA; without it the certificate is refused") {
   Nginx nginx(uvinet_test::https_nginx("good"));
-  const auto url = https_url(nginx, "/64k.bin");
+  const auto url = localhost_url(nginx.port(), "/64k.bin");
   const auto trusted = get({"--cacert", pki().file("ca.pem"), url});
   CHECK_MESSAGE(trusted.exit_code == 0, trusted.err);  // stderr names the cause
   CHECK(Checksum::of(trusted.out) == Checksum::of(nginx.file("/64k.bin")));
@@ -322,18 +314,19 @@ TEST_CASE("https: --cacert trusts the test CA; without it the certificate is ref
 
 TEST_CASE("https: -k accepts an untrusted certificate, --capath a CA directory") {
   Nginx nginx(uvinet_test::https_nginx("untrusted"));
-  const auto url = https_url(nginx, "/64k.bin");
+  const auto url = localhost_url(nginx.port(), "/64k.bin");
   CHECK(get({"--cacert", pki().file("ca.pem"), url}).exit_code == 1);
   const auto insecure = get({"-k", url});
   CHECK(insecure.exit_code == 0);
   CHECK(Checksum::of(insecure.out) == Checksum::of(nginx.file("/64k.bin")));
   Nginx good(uvinet_test::https_nginx("good"));
-  CHECK(get({"--capath", pki().file("cadir"), https_url(good, "/64k.bin")}).exit_code == 0);
+  CHECK(get({"--capath", pki().file("cadir"), localhost_url(good.port(), "/64k.bin")}).exit_code ==
+        0);
 }
 
 TEST_CASE("https: --cert and --key present a client certificate nginx requires") {
   Nginx nginx(uvinet_test::https_nginx("good", /*verify_client=*/true));
-  const auto url = https_url(nginx, "/64k.bin");
+  const auto url = localhost_url(nginx.port(), "/64k.bin");
   const auto ca = pki().file("ca.pem");
   const auto without = get({"--cacert", ca, url});
   CHECK(without.exit_code == 1);  // nginx answers 400: no required certificate

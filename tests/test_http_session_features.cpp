@@ -124,9 +124,7 @@ bool via_proxy(const test_support::Fetched& got) {
   return via && via->find(Tinyproxy::via_name) != std::string::npos;
 }
 
-std::string localhost_url(std::uint16_t port, const std::string& path) {
-  return "https://localhost:" + std::to_string(port) + path;
-}
+using uvinet_test::localhost_url;
 
 void trust_test_ca(HttpSession& s) {
   REQUIRE(s.session.set_option(Option::ca_file, uvinet_test::pki().file("ca.pem")));

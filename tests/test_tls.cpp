@@ -32,9 +32,7 @@ namespace {
 
 using uvinet_test::pki;
 
-std::string localhost_url(std::uint16_t port, const std::string& path) {
-  return "https://localhost:" + std::to_string(port) + path;
-}
+using uvinet_test::localhost_url;
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -60,6 +61,12 @@ inline Nginx::Options https_nginx(const std::string& name, bool verify_client = 
   o.tls = Nginx::Tls{pki.file(name + ".pem"), pki.file(name + ".key"),
                      verify_client ? pki.file("ca.pem") : "", verify_client};
   return o;
+}
+
+/// "https://localhost:<port><path>": the host name the test certificates
+/// carry (mbedTLS 2.28 checks DNS names only, never IP addresses).
+inline std::string localhost_url(std::uint16_t port, const std::string& path) {
+  return "https://localhost:" + std::to_string(port) + path;
 }
 
 }  // namespace uvinet_test
