@@ -214,11 +214,6 @@ std::uint32_t HandleTable::take_slot() {
   return index;
 }
 
-HandleTable::Slot* HandleTable::slot_at(std::uint32_t index) const {
-  if (index >= size_.load(std::memory_order_acquire)) return nullptr;
-  return &chunks_[index >> kChunkBits].load(std::memory_order_acquire)[index & (kChunkSize - 1)];
-}
-
 const HandleTable::Slot* HandleTable::slot_of(Handle h) const {
   const std::uint64_t low = h.id() & 0xffffffffu;
   if (low == 0) return nullptr;
@@ -234,18 +229,9 @@ std::shared_ptr<HandleObject> HandleTable::find(Handle h) const {
   return slot ? slot->object : nullptr;
 }
 
-Result<void> HandleTable::deliver(Handle h, std::function<void()>&& fn, CallbackModel model) const {
-  const std::uint64_t low = h.id() & 0xffffffffu;
-  const auto generation = static_cast<std::uint32_t>(h.id() >> 32);
-  if (model == CallbackModel::short_callback || model == CallbackModel::long_callback) {
-    // The fast path: the strand checks the generation under its own lock.
-    const Slot* slot = low ? slot_at(static_cast<std::uint32_t>(low - 1)) : nullptr;
-    if (slot && slot->strand->post(generation, std::move(fn), model)) return {};
-    return not_found(h);
-  }
-  // The handle's own callback model: an option, looked up on the object.
+Result<void> HandleTable::deliver_with_own_model(Handle h, std::function<void()>&& fn) const {
   auto object = find(h);
-  if (object && object->deliver(std::move(fn), model)) return {};
+  if (object && object->deliver(std::move(fn))) return {};
   return not_found(h);
 }
 

@@ -119,8 +119,21 @@ class HandleTable {
   Handle insert(const std::shared_ptr<HandleObject>& object);
   std::shared_ptr<HandleObject> find(Handle h) const;
   /// Queues `fn` on `h`'s strand (HandleObject::deliver). Fails with
-  /// errc::invalid_handle for a handle not in the table.
-  Result<void> deliver(Handle h, std::function<void()>&& fn, CallbackModel model) const;
+  /// errc::invalid_handle for a handle not in the table. Inline, with the
+  /// strand's push: this is all a Handle::post() with a model pays for.
+  Result<void> deliver(Handle h, std::function<void()>&& fn, CallbackModel model) const {
+    if (model != CallbackModel::short_callback && model != CallbackModel::long_callback) {
+      return deliver_with_own_model(h, std::move(fn));
+    }
+    // The strand checks the generation under its own lock.
+    const std::uint64_t low = h.id() & 0xffffffffu;
+    const Slot* slot = low ? slot_at(static_cast<std::uint32_t>(low - 1)) : nullptr;
+    if (slot &&
+        slot->strand->post(static_cast<std::uint32_t>(h.id() >> 32), std::move(fn), model)) {
+      return {};
+    }
+    return not_found(h);
+  }
   /// Takes the object out; the first caller gets it, later ones get nullptr.
   std::shared_ptr<HandleObject> remove(Handle h);
 
@@ -134,7 +147,12 @@ class HandleTable {
     const std::shared_ptr<Strand> strand = std::make_shared<Strand>();  // never changes
   };
   /// The slot at `index`, or nullptr past the end. No lock needed.
-  Slot* slot_at(std::uint32_t index) const;
+  Slot* slot_at(std::uint32_t index) const {
+    if (index >= size_.load(std::memory_order_acquire)) return nullptr;
+    return &chunks_[index >> kChunkBits].load(std::memory_order_acquire)[index & (kChunkSize - 1)];
+  }
+  /// deliver() with the handle's own callback model, an option.
+  Result<void> deliver_with_own_model(Handle h, std::function<void()>&& fn) const;
   /// The slot of `h`'s object, or nullptr. Caller holds mutex_.
   const Slot* slot_of(Handle h) const;
   /// A slot for a new handle: a freed one whose strand is vacant, or a new one.

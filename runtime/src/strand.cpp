@@ -22,40 +22,13 @@ void Strand::occupy(std::uint32_t generation, std::shared_ptr<Loop> loop,
   generation_ = generation;
   sealed_ = false;
   posts_closed_ = false;
-  loop_ = std::move(loop);
-  workers_ = std::move(workers);
+  wake_.loop = std::move(loop);
+  wake_.workers = std::move(workers);
 }
 
 void Strand::close_posts() {
   std::lock_guard lock(mutex_);
   posts_closed_ = true;
-}
-
-bool Strand::push(std::uint32_t generation, Callback&& fn, CallbackModel model) {
-  return enqueue(generation, std::move(fn), model, Kind::runtime);
-}
-
-bool Strand::post(std::uint32_t generation, Callback&& fn, CallbackModel model) {
-  return enqueue(generation, std::move(fn), model, Kind::post);
-}
-
-bool Strand::push_last(std::uint32_t generation, Callback&& fn, CallbackModel model) {
-  return enqueue(generation, std::move(fn), model, Kind::last);
-}
-
-bool Strand::enqueue(std::uint32_t generation, Callback&& fn, CallbackModel model, Kind kind) {
-  {
-    std::lock_guard lock(mutex_);
-    if (sealed_ || generation != generation_ || (kind == Kind::post && posts_closed_)) {
-      return false;
-    }
-    if (kind == Kind::last) sealed_ = posts_closed_ = true;
-    queue_.push_back(Item{std::move(fn), model});
-    if (running_) return true;
-    running_ = true;
-  }
-  schedule(model);
-  return true;
 }
 
 void Strand::schedule(CallbackModel model) {
@@ -64,11 +37,11 @@ void Strand::schedule(CallbackModel model) {
   // buffer, so scheduling a drain allocates nothing and counts no reference.
   Strand* self = this;
   if (model == CallbackModel::long_callback) {
-    workers_->post([self] { self->drain(CallbackModel::long_callback); });
-  } else if (!loop_->post([self] { self->drain(CallbackModel::short_callback); })) {
+    wake_.workers->post([self] { self->drain(CallbackModel::long_callback); });
+  } else if (!wake_.loop->post([self] { self->drain(CallbackModel::short_callback); })) {
     // The loop has stopped (process teardown): run the rest on a worker
     // rather than lose callbacks.
-    workers_->post([self] { self->drain(CallbackModel::short_callback); });
+    wake_.workers->post([self] { self->drain(CallbackModel::short_callback); });
   }
 }
 
@@ -78,8 +51,9 @@ void Strand::drain(CallbackModel model) {
       // Take everything queued in one swap: producers and this thread meet
       // on mutex_ once per batch, and both vectors keep their capacity.
       taken_.items.clear();
-      taken_.next = 0;
-      std::vector<Item> spare_queue, spare_taken;  // declared first: freed after the unlock
+      taken_.runs.clear();
+      taken_.next = taken_.run = 0;
+      std::vector<Callback> spare_queue, spare_taken;  // declared first: freed after the unlock
       std::shared_ptr<Loop> spare_loop;
       std::shared_ptr<WorkerPool> spare_workers;
       std::lock_guard lock(mutex_);
@@ -88,24 +62,35 @@ void Strand::drain(CallbackModel model) {
         if (queue_.capacity() > kKeepCapacity) spare_queue.swap(queue_);
         if (taken_.items.capacity() > kKeepCapacity) spare_taken.swap(taken_.items);
         if (sealed_) {  // the holder is done: the slot waits for the next one
-          spare_loop.swap(loop_);
-          spare_workers.swap(workers_);
+          spare_loop.swap(wake_.loop);
+          spare_workers.swap(wake_.workers);
         }
         running_ = false;
         return;
       }
       taken_.items.swap(queue_);
+      taken_.runs.swap(runs_);
     }
-    const CallbackModel next = taken_.items[taken_.next].model;
+    const CallbackModel next = next_model();
     // The next callback wants another kind of thread, or others are
     // waiting for this one: hand over, keeping the strand marked running.
     if (next != model || done == kBatch) {
       schedule(next);
       return;
     }
-    Callback fn = std::move(taken_.items[taken_.next++].fn);
+    // Run in place, then free what it captured before the next one runs:
+    // no move of the callback on the way.
+    Callback& fn = taken_.items[taken_.next++];
     fn();
+    fn = nullptr;
   }
+}
+
+CallbackModel Strand::next_model() {
+  while (taken_.run + 1 < taken_.runs.size() && taken_.runs[taken_.run + 1].first <= taken_.next) {
+    ++taken_.run;
+  }
+  return taken_.runs[taken_.run].model;
 }
 
 }  // namespace uvinet::detail
