@@ -5,14 +5,20 @@
 // hangs. The host is "localhost": mbedTLS 2.28 checks DNS names only, not
 // IP addresses (its iPAddress support came in 3.x).
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "support/http_client.hpp"
 #include "support/nginx.hpp"
@@ -324,4 +330,53 @@ TEST_CASE("tls: a new connection to the same server resumes the TLS session") {
     REQUIRE_MESSAGE(other, other.error().message());
     CHECK(other->body == ".");
   }
+}
+
+TEST_CASE("tls: CA files are read on a worker, never on the loop thread") {
+  // The CA "file" is a FIFO: reading it blocks until this test writes it.
+  // Were it read on the loop thread, the plain request below could not run.
+  const fs::path fifo = fs::temp_directory_path() / ("uvinet-ca-fifo-" + std::to_string(getpid()));
+  fs::remove(fifo);
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  Nginx secure(uvinet_test::https_nginx("good"));
+  Nginx plain;
+  HttpSession blocked;
+  REQUIRE(blocked.session.set_option(Option::ca_file, fifo.string()));
+  std::promise<uvinet::Result<uvinet::Request>> opened_promise;
+  auto opened_future = opened_promise.get_future();
+  uvinet::AsyncContext<uvinet::Request> opened{
+      [&](uvinet::Result<uvinet::Request> r) { opened_promise.set_value(std::move(r)); }};
+  auto started =
+      http::open_url(blocked.session, localhost_url(secure.port(), "/1k.bin"), {}, &opened);
+  REQUIRE(started.pending());
+
+  HttpSession other;
+  std::promise<uvinet::Result<test_support::Fetched>> plain_promise;
+  auto plain_future = plain_promise.get_future();
+  std::thread plain_fetch([&] { plain_promise.set_value(fetch(other, plain.url("/1k.bin"))); });
+  const bool plain_done =
+      plain_future.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+
+  // Let the worker's read go on, whatever happened: opening the FIFO's
+  // other end ends the reader's wait. A FIFO is no file mbedTLS can load
+  // (it seeks to learn the size), so the request then fails.
+  int writer = -1;
+  for (int i = 0; i < 3000 && writer < 0; ++i) {
+    writer = open(fifo.c_str(), O_WRONLY | O_NONBLOCK);  // ENXIO until the reader opens
+    if (writer < 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (writer >= 0) close(writer);
+  plain_fetch.join();
+  fs::remove(fifo);
+  CHECK_MESSAGE(writer >= 0, "nobody opened the CA file to read it");
+
+  REQUIRE_MESSAGE(plain_done, "a plain request waited for another session's CA file");
+  auto fetched = plain_future.get();
+  REQUIRE_MESSAGE(fetched, fetched.error().message());
+  CHECK(fetched->status == 200);
+  REQUIRE(opened_future.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+  auto result = opened_future.get();
+  REQUIRE_FALSE(result);
+  CHECK(result.error() == errc::tls_error);
+  CHECK(result.error().message().find(fifo.string()) != std::string::npos);
 }

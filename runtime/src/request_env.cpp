@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "loop.hpp"
+#include "workers.hpp"
 
 namespace uvinet::detail {
 namespace {
@@ -148,33 +149,46 @@ TlsSettings RequestEnvImpl::tls_settings() const {
   return s;
 }
 
-void RequestEnvImpl::connect_secure(std::string host, std::uint16_t port, ConnectCallback done) {
-  auto config = TlsConfig::get(tls_settings());
-  if (!config) {
-    // Like connect(): never a callback from inside the call.
-    request_.loop()->post([alive = alive_, done, e = config.error()] {
-      if (*alive) done(e);
-    });
+void RequestEnvImpl::with_tls_config(ConfigCallback then) {
+  auto loop = request_.loop();
+  auto deliver = [alive = alive_, then = std::move(then)](auto config) {
+    if (*alive) then(std::move(config));
+  };
+  TlsSettings settings = tls_settings();
+  if (auto config = TlsConfig::cached(settings)) {
+    loop->post([deliver, config] { deliver(Result<std::shared_ptr<const TlsConfig>>(config)); });
     return;
   }
-  auto on_tcp = [this, host, config = *config, done](Result<std::unique_ptr<Stream>> tcp) {
-    if (!tcp) {
-      done(tcp.error());
+  // `deliver` moves on to the loop: what it holds (a stream, the module's
+  // callback) must be let go there, not on the worker.
+  request_.workers()->post([loop, deliver, settings = std::move(settings)]() mutable {
+    auto config = TlsConfig::get(settings);
+    loop->post([deliver = std::move(deliver), config = std::move(config)] { deliver(config); });
+  });
+}
+
+void RequestEnvImpl::connect_secure(std::string host, std::uint16_t port, ConnectCallback done) {
+  with_tls_config([this, host = std::move(host), port, done](auto config) {
+    if (!config) {
+      done(config.error());
       return;
     }
-    start_handshake(std::move(*tcp), host, config, done);
-  };
-  connect(std::move(host), port, std::move(on_tcp));
+    auto on_tcp = [this, host, config = *config, done](Result<std::unique_ptr<Stream>> tcp) {
+      if (!tcp) {
+        done(tcp.error());
+        return;
+      }
+      start_handshake(std::move(*tcp), host, config, done);
+    };
+    connect(host, port, std::move(on_tcp));
+  });
 }
 
 void RequestEnvImpl::secure(std::unique_ptr<Stream> stream, std::string host,
                             ConnectCallback done) {
-  auto config = TlsConfig::get(tls_settings());
-  // The handshake may end at once (a write failing): start it on a later
-  // loop pass so that `done` never runs inside this call, as promised.
+  // `held` closes the stream if the module goes before the config arrives.
   auto held = std::make_shared<std::unique_ptr<Stream>>(std::move(stream));
-  request_.loop()->post([this, alive = alive_, held, host = std::move(host), config, done] {
-    if (!*alive) return;  // `held` closes the stream when it goes
+  with_tls_config([this, held, host = std::move(host), done](auto config) {
     if (!config) {
       done(config.error());
       return;

@@ -36,6 +36,12 @@ class RequestEnvImpl final : public RequestEnv {
   void connect_with_slot(std::string host, std::uint16_t port,
                          std::shared_ptr<ServerGates::Slot> slot, ConnectCallback done);
   TlsSettings tls_settings() const;
+  using ConfigCallback = std::function<void(Result<std::shared_ptr<const TlsConfig>>)>;
+  /// Calls `then` with the TLS configuration of this request's options, on
+  /// the loop thread and never inside this call. A configuration still in
+  /// use comes from memory; a new one is read on a worker thread, since it
+  /// reads files. Not called once the module is gone.
+  void with_tls_config(ConfigCallback then);
   void start_handshake(std::unique_ptr<Stream> tcp, const std::string& host,
                        std::shared_ptr<const TlsConfig> config, ConnectCallback done);
 

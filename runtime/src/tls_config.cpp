@@ -173,22 +173,51 @@ std::string TlsSettings::key() const {
   return k;
 }
 
+namespace {
+// Connections with the same settings share one config while any of them is
+// alive: files are read again only once every connection made with them is
+// gone.
+struct ConfigCache {
+  std::mutex mutex;
+  std::map<std::string, std::weak_ptr<const TlsConfig>> configs;  // guarded by mutex
+
+  static ConfigCache& instance() {
+    static ConfigCache cache;
+    return cache;
+  }
+  std::shared_ptr<const TlsConfig> find(const std::string& key) {
+    std::lock_guard lock(mutex);
+    auto it = configs.find(key);
+    return it == configs.end() ? nullptr : it->second.lock();
+  }
+  /// Keeps `config` unless another thread's build for `key` got in first.
+  std::shared_ptr<const TlsConfig> keep(const std::string& key,
+                                        std::shared_ptr<const TlsConfig> config) {
+    std::lock_guard lock(mutex);
+    std::erase_if(configs, [](const auto& entry) { return entry.second.expired(); });
+    auto& entry = configs[key];
+    if (auto first = entry.lock()) return first;
+    entry = config;
+    return config;
+  }
+};
+}  // namespace
+
+std::shared_ptr<const TlsConfig> TlsConfig::cached(const TlsSettings& settings) {
+  return ConfigCache::instance().find(settings.key());
+}
+
 Result<std::shared_ptr<const TlsConfig>> TlsConfig::get(const TlsSettings& settings) {
-  // Parsing the system bundle takes milliseconds: connections with the same
-  // settings share one config while any of them is alive. Files are read
-  // again only once every connection made with them is gone.
-  static std::mutex mutex;
-  static std::map<std::string, std::weak_ptr<const TlsConfig>> cache;
   auto random = Random::instance();
   if (!random) return random.error();
   const std::string key = settings.key();
-  std::lock_guard lock(mutex);
-  if (auto cached = cache[key].lock()) return cached;
+  auto& cache = ConfigCache::instance();
+  if (auto config = cache.find(key)) return config;
+  // Built outside the lock, so that cached() on a loop thread never waits
+  // for a file; two threads may build the same config, and one is kept.
   auto config = std::make_shared<Config>();
   if (auto built = config->build(settings, *random); !built) return built.error();
-  std::erase_if(cache, [](const auto& entry) { return entry.second.expired(); });
-  cache[key] = config;
-  return std::shared_ptr<const TlsConfig>(std::move(config));
+  return cache.keep(key, std::move(config));
 }
 
 std::string mbedtls_message(int code) {

@@ -31,8 +31,13 @@ class TlsConfig {
  public:
   /// The configuration for `settings`, made on first use and shared while
   /// any connection holds it. Fails (files unreadable, PEM malformed) with
-  /// errc::tls_error naming the file or option at fault.
+  /// errc::tls_error naming the file or option at fault. Reads files
+  /// (milliseconds for the system bundle, and a path may name a slow or
+  /// remote file system): never on a loop thread.
   static Result<std::shared_ptr<const TlsConfig>> get(const TlsSettings& settings);
+  /// The configuration for `settings` if one is alive; no I/O, so the loop
+  /// thread's way to skip get() for all but the first connection.
+  static std::shared_ptr<const TlsConfig> cached(const TlsSettings& settings);
 
   virtual ~TlsConfig() = default;
   /// For mbedtls_ssl_setup(); mbedTLS only reads it once set up.
