@@ -1,3 +1,5 @@
+#include <sys/socket.h>
+
 #include <cstring>
 
 #include "tcp.hpp"
@@ -124,6 +126,10 @@ class TcpStream final : public Stream {
     if (n == 0 || !on_read_) return;  // EAGAIN, or nobody listens any more
     if (n < 0) reading_ = false;      // libuv stops reading at the end or an error
     if (n == UV_EOF) {
+      if (const int reset = pending_socket_error(); reset != 0) {
+        fail_read(reset);
+        return;
+      }
       // Copy: the callback may call read_stop() and drop on_read_ under us.
       auto cb = on_read_;
       cb(std::string_view());
@@ -135,6 +141,18 @@ class TcpStream final : public Stream {
     }
     auto cb = on_read_;
     cb(std::string_view(buf->base, static_cast<std::size_t>(n)));
+  }
+
+  // libuv reports a reset that comes with the last bytes (POLLHUP after a
+  // short read) as the end of the stream, without reading the error: the
+  // socket still holds it, and a reset is not a close.
+  int pending_socket_error() const {
+    uv_os_fd_t fd;
+    if (uv_fileno(reinterpret_cast<const uv_handle_t*>(tcp_), &fd) != 0) return 0;
+    int error = 0;
+    socklen_t size = sizeof error;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0) return 0;
+    return error == 0 ? 0 : uv_translate_sys_error(error);
   }
 
   void fail_read(int status) {
