@@ -23,6 +23,7 @@
 #include "support/http_client.hpp"
 #include "support/nginx.hpp"
 #include "support/script_server.hpp"
+#include "support/tcp_relay.hpp"
 #include "support/test_pki.hpp"
 
 namespace http = uvinet::http;
@@ -33,6 +34,7 @@ using uvinet::errc;
 using uvinet::Option;
 using uvinet::Status;
 using uvinet_test::Nginx;
+using uvinet_test::TcpRelay;
 
 namespace {
 
@@ -379,4 +381,64 @@ TEST_CASE("tls: CA files are read on a worker, never on the loop thread") {
   REQUIRE_FALSE(result);
   CHECK(result.error() == errc::tls_error);
   CHECK(result.error().message().find(fifo.string()) != std::string::npos);
+}
+
+TEST_CASE("tls: ALPN offers http/1.1 only, so a server that speaks HTTP/2 answers in HTTP/1.1") {
+  auto options = uvinet_test::https_nginx("good");
+  options.tls->http2 = true;
+  Nginx nginx(options);
+  HttpSession s;
+  trust_test_ca(s);
+  auto fetched = fetch(s, localhost_url(nginx.port(), "/alpn"));
+  REQUIRE_MESSAGE(fetched, fetched.error().message());
+  CHECK(fetched->status == 200);
+  CHECK(fetched->response.version == "HTTP/1.1");
+  CHECK(fetched->body == "http/1.1");  // "" had no protocol been offered
+}
+
+TEST_CASE("tls: a reset in the middle of an encrypted body is connection_reset, not a hang") {
+  Nginx nginx(uvinet_test::https_nginx("good"));
+  TcpRelay relay(nginx.port(), {.cut_after = 256 * 1024, .cut = TcpRelay::Cut::reset});
+  HttpSession s;
+  trust_test_ca(s);
+  const auto error = failure_of(s, localhost_url(relay.port(), "/large.bin"));
+  CHECK_MESSAGE(error == errc::connection_reset, error.message());
+  CHECK(relay.errors().empty());
+}
+
+TEST_CASE("tls: a close without close_notify in the middle of a body is response_truncated") {
+  Nginx nginx(uvinet_test::https_nginx("good"));
+  TcpRelay relay(nginx.port(), {.cut_after = 256 * 1024, .cut = TcpRelay::Cut::close});
+  HttpSession s;
+  trust_test_ca(s);
+  const auto error = failure_of(s, localhost_url(relay.port(), "/large.bin"));
+  CHECK(error == errc::response_truncated);
+  CHECK(relay.errors().empty());
+}
+
+TEST_CASE("tls: closing the session ends its pooled TLS connection with close_notify") {
+  Nginx nginx(uvinet_test::https_nginx("good"));
+  TcpRelay relay(nginx.port(), {});
+  {
+    HttpSession s;
+    trust_test_ca(s);
+    auto fetched = fetch(s, localhost_url(relay.port(), "/1k.bin"));
+    REQUIRE_MESSAGE(fetched, fetched.error().message());
+  }  // the session closes, and its pool with it
+  REQUIRE(relay.wait_ended(1));
+  // Walk the TLS records the client sent (type, version, 2-byte length):
+  // they must fill the stream exactly, and the last must be an alert
+  // (type 21). In TLS 1.2 its level and description are encrypted; an
+  // alert after the application data is close_notify.
+  const std::string sent = relay.from_client(0);
+  std::size_t at = 0;
+  unsigned last_type = 0;
+  while (at + 5 <= sent.size()) {
+    last_type = static_cast<unsigned char>(sent[at]);
+    at += 5 + (static_cast<unsigned char>(sent[at + 3]) << 8 |
+               static_cast<unsigned char>(sent[at + 4]));
+  }
+  CHECK(at == sent.size());
+  CHECK(last_type == 21);
+  CHECK(relay.errors().empty());
 }

@@ -250,7 +250,8 @@ void Nginx::write_config() const {
 
   c << "  server {\n"
        "    listen 127.0.0.1:"
-    << port_ << (options_.tls ? " ssl" : "") << ";\n"
+    << port_ << (options_.tls ? " ssl" : "")
+    << (options_.tls && options_.tls->http2 ? " http2" : "") << ";\n"
     << "    server_name localhost;\n"
        "    root "
     << www << ";\n"
@@ -262,6 +263,8 @@ void Nginx::write_config() const {
       c << "    ssl_client_certificate " << tls->client_ca_file << ";\n";
     }
     if (tls->verify_client) c << "    ssl_verify_client on;\n";
+    // The protocol chosen in ALPN ("" when the client offered none).
+    c << "    location = /alpn { return 200 \"$ssl_alpn_protocol\"; }\n";
   }
   // sub_filter takes the Content-Length away (it could change the length),
   // so nginx must send these chunked; the string never occurs in our files.

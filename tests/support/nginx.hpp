@@ -27,6 +27,7 @@
 //   PUT /upload/<name>                      stores the body in uploaded(name): 201 Created,
 //                                           204 when it replaces one; GET reads it back
 //   POST /post/<name>                       the same for a POST (201)
+//   /alpn (with Options::tls)               the protocol chosen in ALPN, "" when none
 //
 // Location headers are sent as written (absolute_redirect off) unless
 // Options::absolute_redirect.
@@ -80,6 +81,7 @@ class Nginx {
     std::string key_file;          // PEM
     std::string client_ca_file;    // PEM; with verify_client, the CAs client certs must chain to
     bool verify_client = false;    // ssl_verify_client on
+    bool http2 = false;            // HTTP/2 offered in ALPN too (listen ... http2)
   };
 
   struct Options {
