@@ -396,24 +396,28 @@ TEST_CASE("tls: ALPN offers http/1.1 only, so a server that speaks HTTP/2 answer
   CHECK(fetched->body == "http/1.1");  // "" had no protocol been offered
 }
 
-TEST_CASE("tls: a reset in the middle of an encrypted body is connection_reset, not a hang") {
+namespace {
+// The error of a GET of /large.bin whose connection a relay cuts after
+// 256 KiB of the encrypted response.
+uvinet::Error error_when_cut(TcpRelay::Cut cut) {
   Nginx nginx(uvinet_test::https_nginx("good"));
-  TcpRelay relay(nginx.port(), {.cut_after = 256 * 1024, .cut = TcpRelay::Cut::reset});
+  TcpRelay relay(nginx.port(), {.cut_after = 256 * 1024, .cut = cut});
   HttpSession s;
   trust_test_ca(s);
-  const auto error = failure_of(s, localhost_url(relay.port(), "/large.bin"));
-  CHECK_MESSAGE(error == errc::connection_reset, error.message());
+  auto error = failure_of(s, localhost_url(relay.port(), "/large.bin"));
   CHECK(relay.errors().empty());
+  return error;
+}
+}  // namespace
+
+TEST_CASE("tls: a reset in the middle of an encrypted body is connection_reset, not a hang") {
+  const auto error = error_when_cut(TcpRelay::Cut::reset);
+  CHECK_MESSAGE(error == errc::connection_reset, error.message());
 }
 
 TEST_CASE("tls: a close without close_notify in the middle of a body is response_truncated") {
-  Nginx nginx(uvinet_test::https_nginx("good"));
-  TcpRelay relay(nginx.port(), {.cut_after = 256 * 1024, .cut = TcpRelay::Cut::close});
-  HttpSession s;
-  trust_test_ca(s);
-  const auto error = failure_of(s, localhost_url(relay.port(), "/large.bin"));
-  CHECK(error == errc::response_truncated);
-  CHECK(relay.errors().empty());
+  const auto error = error_when_cut(TcpRelay::Cut::close);
+  CHECK_MESSAGE(error == errc::response_truncated, error.message());
 }
 
 TEST_CASE("tls: closing the session ends its pooled TLS connection with close_notify") {

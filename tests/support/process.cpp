@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -48,6 +49,27 @@ int bound_loopback_socket(std::uint16_t& port) {
   }
   port = ntohs(addr.sin_port);
   return fd;
+}
+
+PolledListener::PolledListener(const std::string& owner) {
+  fd_ = bound_loopback_socket(port_);
+  if (::listen(fd_, SOMAXCONN) != 0 || ::fcntl(fd_, F_SETFL, O_NONBLOCK) != 0 ||
+      (wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+    const int saved = errno;
+    ::close(fd_);
+    errno = saved;
+    throw_failure(owner + ": listen");
+  }
+}
+
+PolledListener::~PolledListener() {
+  ::close(fd_);
+  ::close(wake_fd_);
+}
+
+void PolledListener::wake() const {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] auto ignored = ::write(wake_fd_, &one, sizeof one);
 }
 
 std::string find_in_path(const std::string& name) {

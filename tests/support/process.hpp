@@ -22,6 +22,28 @@ int loopback_socket(std::uint16_t port, sockaddr_in& addr);
 /// A TCP socket bound to 127.0.0.1 on a port the kernel picks, stored in `port`.
 int bound_loopback_socket(std::uint16_t& port);
 
+/// A non-blocking TCP socket listening on a free port of 127.0.0.1, with an
+/// eventfd that wakes the thread polling it: a test server's way to stop.
+class PolledListener {
+ public:
+  /// Throws std::runtime_error "<owner>: listen: ..." on failure.
+  explicit PolledListener(const std::string& owner);
+  ~PolledListener();
+  PolledListener(const PolledListener&) = delete;
+  PolledListener& operator=(const PolledListener&) = delete;
+
+  int fd() const noexcept { return fd_; }
+  int wake_fd() const noexcept { return wake_fd_; }
+  std::uint16_t port() const noexcept { return port_; }
+  /// Makes wake_fd() readable (from any thread).
+  void wake() const;
+
+ private:
+  std::uint16_t port_ = 0;
+  int fd_ = -1;
+  int wake_fd_ = -1;
+};
+
 /// The absolute path of program `name` found in $PATH, or "" when it is not there.
 std::string find_in_path(const std::string& name);
 

@@ -199,14 +199,6 @@ struct ScriptServer::Connection {
 ScriptServer::ScriptServer(std::vector<Script> scripts, Options options)
     : scripts_(std::move(scripts)), options_(options) {
   if (scripts_.empty()) throw std::invalid_argument("ScriptServer: no script");
-  listen_fd_ = bound_loopback_socket(port_);
-  if (::listen(listen_fd_, SOMAXCONN) != 0 || ::fcntl(listen_fd_, F_SETFL, O_NONBLOCK) != 0 ||
-      (wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
-    const int saved = errno;
-    ::close(listen_fd_);
-    errno = saved;
-    throw_failure("ScriptServer: listen");
-  }
   thread_ = std::thread([this] { run(); });
 }
 
@@ -215,15 +207,12 @@ ScriptServer::~ScriptServer() {
     std::lock_guard lock(mutex_);
     stop_ = true;
   }
-  const std::uint64_t one = 1;
-  [[maybe_unused]] auto ignored = ::write(wake_fd_, &one, sizeof one);
+  listener_.wake();
   thread_.join();
-  ::close(listen_fd_);
-  ::close(wake_fd_);
 }
 
 std::string ScriptServer::url(std::string_view scheme) const {
-  return std::string(scheme) + "://127.0.0.1:" + std::to_string(port_);
+  return std::string(scheme) + "://127.0.0.1:" + std::to_string(port());
 }
 
 std::size_t ScriptServer::connections() const {
@@ -280,7 +269,7 @@ void ScriptServer::serve() {
       std::lock_guard lock(mutex_);
       if (stop_) return;  // the Connections' destructors close their sockets
     }
-    fds.assign({{wake_fd_, POLLIN, 0}, {listen_fd_, POLLIN, 0}});
+    fds.assign({{listener_.wake_fd(), POLLIN, 0}, {listener_.fd(), POLLIN, 0}});
     const auto now = Clock::now();
     auto next = now + std::chrono::minutes(1);
     for (const auto& c : connections) {
@@ -301,7 +290,7 @@ void ScriptServer::serve() {
     }
     if (fds[0].revents != 0) {
       std::uint64_t count;
-      [[maybe_unused]] auto ignored = ::read(wake_fd_, &count, sizeof count);
+      [[maybe_unused]] auto ignored = ::read(listener_.wake_fd(), &count, sizeof count);
     }
     if (fds[1].revents != 0) accept_one(connections);
 
@@ -324,7 +313,7 @@ void ScriptServer::serve() {
 
 void ScriptServer::accept_one(std::vector<std::unique_ptr<Connection>>& connections) {
   for (;;) {
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd = ::accept4(listener_.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN, or an aborted handshake: nothing to play
     auto c = std::make_unique<Connection>();
     c->fd = fd;

@@ -29,6 +29,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/process.hpp"
+
 namespace uvinet_test {
 
 /// The steps a ScriptServer plays on one connection, in order. When a step
@@ -125,7 +127,7 @@ class ScriptServer {
   ScriptServer(const ScriptServer&) = delete;
   ScriptServer& operator=(const ScriptServer&) = delete;
 
-  std::uint16_t port() const noexcept { return port_; }
+  std::uint16_t port() const noexcept { return listener_.port(); }
   /// "scheme://127.0.0.1:port".
   std::string url(std::string_view scheme = "http") const;
 
@@ -170,9 +172,7 @@ class ScriptServer {
 
   const std::vector<Script> scripts_;
   const Options options_;
-  int listen_fd_ = -1;
-  int wake_fd_ = -1;  // an eventfd: the destructor's way into poll()
-  std::uint16_t port_ = 0;
+  PolledListener listener_{"ScriptServer"};  // its wake_fd(): the destructor's way into poll()
 
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,14 +27,6 @@ void abort_connection(int fd) {
 
 TcpRelay::TcpRelay(std::uint16_t server_port, Options options)
     : server_port_(server_port), options_(options) {
-  listen_fd_ = bound_loopback_socket(port_);
-  if (::listen(listen_fd_, SOMAXCONN) != 0 ||
-      (wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
-    const int saved = errno;
-    ::close(listen_fd_);
-    errno = saved;
-    throw_failure("TcpRelay: listen");
-  }
   thread_ = std::thread([this] { run(); });
 }
 
@@ -44,11 +35,8 @@ TcpRelay::~TcpRelay() {
     std::lock_guard lock(mutex_);
     stop_ = true;
   }
-  const std::uint64_t one = 1;
-  [[maybe_unused]] auto ignored = ::write(wake_fd_, &one, sizeof one);
+  listener_.wake();
   thread_.join();
-  ::close(listen_fd_);
-  ::close(wake_fd_);
 }
 
 std::string TcpRelay::from_client(std::size_t i) const {
@@ -73,11 +61,11 @@ bool TcpRelay::stopping() const {
 
 void TcpRelay::run() {
   while (!stopping()) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    pollfd fds[2] = {{listener_.fd(), POLLIN, 0}, {listener_.wake_fd(), POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0 && errno != EINTR) break;
     if (fds[1].revents != 0) break;
     if (fds[0].revents == 0) continue;
-    const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    const int client = ::accept4(listener_.fd(), nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) continue;
     {
       std::lock_guard lock(mutex_);
@@ -110,7 +98,7 @@ void TcpRelay::relay(int client) {
   while ((client_open || server_open) && !stopping()) {
     pollfd fds[3] = {{client, static_cast<short>(client_open ? POLLIN : 0), 0},
                      {server, static_cast<short>(server_open ? POLLIN : 0), 0},
-                     {wake_fd_, POLLIN, 0}};
+                     {listener_.wake_fd(), POLLIN, 0}};
     const int ready = ::poll(fds, 3, kIdleMs);
     if (ready <= 0 || fds[2].revents != 0) break;
     if (client_open && fds[0].revents != 0) {

@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/process.hpp"
+
 namespace uvinet_test {
 
 class TcpRelay {
@@ -40,7 +42,7 @@ class TcpRelay {
   TcpRelay(const TcpRelay&) = delete;
   TcpRelay& operator=(const TcpRelay&) = delete;
 
-  std::uint16_t port() const noexcept { return port_; }
+  std::uint16_t port() const noexcept { return listener_.port(); }
   /// What the client sent on its `i`th connection (from 0), so far.
   std::string from_client(std::size_t i) const;
   /// Waits until `n` connections ended (client or cut); false on timeout.
@@ -56,9 +58,7 @@ class TcpRelay {
 
   std::uint16_t server_port_;
   Options options_;
-  std::uint16_t port_ = 0;
-  int listen_fd_ = -1;
-  int wake_fd_ = -1;  // eventfd: the destructor's stop signal
+  PolledListener listener_{"TcpRelay"};  // its wake_fd(): the destructor's stop signal
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
   bool stop_ = false;                  // guarded by mutex_
