@@ -30,6 +30,7 @@
 #include "bench.hpp"
 #include "http_bench.hpp"
 #include "nginx.hpp"
+#include "nginx_bench_options.hpp"
 #include "report.hpp"
 
 namespace uvinet::bench {
@@ -44,20 +45,12 @@ constexpr double kThroughputVsCurl = 1.0;  // uvinet / libcurl, MB/s
 constexpr double kCpuVsCurl = 1.0;         // uvinet / libcurl CPU seconds, at most
 constexpr double kIdleKiB = 16;            // KiB per idle connection, at most
 
-struct Config {
-  std::vector<std::string> only;     // parts to run; empty: all
+struct Config : NginxBenchConfig {
+  Config() { downloads = 4; }
   std::vector<std::string> clients;  // clients to run; empty: all (for profiling one)
-  int seconds = 5;
   unsigned connections = 64;
-  unsigned mib = 256;
-  unsigned downloads = 4;
   unsigned idle_connections = 10'000;
-  unsigned workers = 2;
-  int repeat = 1;
 
-  bool runs(const std::string& part) const {
-    return only.empty() || std::find(only.begin(), only.end(), part) != only.end();
-  }
   bool uses(const std::string& client) const {
     return clients.empty() || std::find(clients.begin(), clients.end(), client) != clients.end();
   }
@@ -216,40 +209,18 @@ void add_http_command(CLI::App& app) {
   auto config = std::make_shared<Config>();
   auto* cmd = app.add_subcommand(
       "http", "HTTP/1.1 against libcurl multi and wrk on a local nginx: req/s, MB/s, idle memory");
-  cmd->add_option("--only", config->only, "Run only these parts")
-      ->check(CLI::IsMember({"rps", "throughput", "idle"}));
-  cmd->add_option("--seconds", config->seconds, "Seconds per client in the rps part")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 3600));
+  add_nginx_bench_options(*cmd, *config, {"rps", "throughput", "idle"},
+                          "Seconds per client in the rps part", 256);
   cmd->add_option("--connections", config->connections, "Keep-alive connections in the rps part")
       ->capture_default_str()
       ->check(CLI::Range(1u, 4096u));
-  cmd->add_option("--mib", config->mib, "Size of the downloaded file in MiB")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 65536u));
-  cmd->add_option("--downloads", config->downloads, "Parallel downloads in the throughput part")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 256u));
   cmd->add_option("--idle-connections", config->idle_connections,
                   "Idle connections in the idle part (fewer if the descriptor limit is lower)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 1'000'000u));
-  cmd->add_option("--workers", config->workers, "nginx worker processes")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 64u));
   cmd->add_option("--clients", config->clients, "Run only these clients (to profile one)")
       ->check(CLI::IsMember({"uvinet", "libcurl", "wrk"}));
-  cmd->add_option("--repeat", config->repeat, "Rounds of the rps and throughput parts (best of)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 100));
-  cmd->callback([config] {
-    try {
-      run_http(*config);
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "uvinet-bench http: {}\n", e.what());
-      throw CLI::RuntimeError(1);
-    }
-  });
+  run_reporting_errors(*cmd, [config] { run_http(*config); });
 }
 
 }  // namespace uvinet::bench

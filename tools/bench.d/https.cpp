@@ -27,6 +27,7 @@
 #include "bench.hpp"
 #include "http_bench.hpp"
 #include "nginx.hpp"
+#include "nginx_bench_options.hpp"
 #include "report.hpp"
 
 namespace uvinet::bench {
@@ -38,19 +39,10 @@ using namespace http;
 constexpr double kHandshakesVsCurl = 0.8;  // uvinet / libcurl, handshakes per second
 constexpr double kThroughputVsCurl = 0.9;  // uvinet / libcurl, MB/s
 
-struct Config {
-  std::vector<std::string> only;  // parts to run; empty: all
-  int seconds = 5;
+struct Config : NginxBenchConfig {
   unsigned clients = 16;
-  unsigned mib = 256;
-  unsigned downloads = 1;
-  unsigned workers = 2;
   BenchNginx::Tls key = BenchNginx::Tls::ecdsa_p256;
-  int repeat = 1;
 
-  bool runs(const std::string& part) const {
-    return only.empty() || std::find(only.begin(), only.end(), part) != only.end();
-  }
   bool uses(const std::string&) const { return true; }  // for Best::measure
 };
 
@@ -147,38 +139,16 @@ void add_https_command(CLI::App& app) {
   auto config = std::make_shared<Config>();
   auto* cmd = app.add_subcommand(
       "https", "HTTPS against libcurl multi on a local nginx: full handshakes/s, download MB/s");
-  cmd->add_option("--only", config->only, "Run only these parts")
-      ->check(CLI::IsMember({"handshakes", "throughput"}));
-  cmd->add_option("--seconds", config->seconds, "Seconds per client in the handshakes part")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 3600));
+  add_nginx_bench_options(*cmd, *config, {"handshakes", "throughput"},
+                          "Seconds per client in the handshakes part", 64);
   cmd->add_option("--clients", config->clients, "Concurrent clients in the handshakes part")
       ->capture_default_str()
       ->check(CLI::Range(1u, 1024u));
-  cmd->add_option("--mib", config->mib, "Size of the downloaded file in MiB")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 65536u));
-  cmd->add_option("--downloads", config->downloads, "Parallel downloads in the throughput part")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 64u));
   cmd->add_option("--key", config->key, "The certificate's key: ecdsa (P-256) or rsa (2048 bits)")
       ->transform(CLI::CheckedTransformer(std::map<std::string, BenchNginx::Tls>{
           {"ecdsa", BenchNginx::Tls::ecdsa_p256}, {"rsa", BenchNginx::Tls::rsa_2048}}))
       ->default_str("ecdsa");
-  cmd->add_option("--workers", config->workers, "nginx worker processes")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 64u));
-  cmd->add_option("--repeat", config->repeat, "Rounds of each part (best of)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 100));
-  cmd->callback([config] {
-    try {
-      run_https(*config);
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "uvinet-bench https: {}\n", e.what());
-      throw CLI::RuntimeError(1);
-    }
-  });
+  run_reporting_errors(*cmd, [config] { run_https(*config); });
 }
 
 }  // namespace uvinet::bench
