@@ -1,4 +1,5 @@
 #include <cstring>
+#include <utility>
 
 #include "tcp.hpp"
 
@@ -35,27 +36,22 @@ class TcpStream final : public Stream {
   void read_start(ReadCallback on_read) override {
     if (!tcp_) return;
     on_read_ = std::move(on_read);
-    // A stop and a start each change the epoll set: a kept-alive
-    // connection going from its request to the pool would pay for both.
-    if (reading_) return;
-    const int rc = uv_read_start(
-        reinterpret_cast<uv_stream_t*>(tcp_),
-        [](uv_handle_t*, size_t, uv_buf_t* buf) { *buf = uv_buf_init(read_buffer, kReadBuffer); },
-        [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
-          static_cast<TcpStream*>(s->data)->on_read(n, buf);
-        });
-    if (rc != 0) {
-      fail_read(rc);
+    // What came while stopped goes first, on a later loop pass: never a
+    // callback from inside this call.
+    if (!held_.empty() || held_status_ != 0) {
+      hand_over_held();
       return;
     }
-    reading_ = true;
+    // Still reading (read_stop() does not stop libuv): nothing to change.
+    if (!reading_) start_reading();
   }
 
-  void read_stop() override {
-    if (tcp_) uv_read_stop(reinterpret_cast<uv_stream_t*>(tcp_));
-    reading_ = false;
-    on_read_ = nullptr;
-  }
+  // Lazy: libuv goes on reading, so a connection handed from one reader to
+  // the next (a keep-alive request ends, the pool takes it, the next request
+  // takes it back) changes nothing in the epoll set. Only when something
+  // arrives while stopped does libuv stop for real; that is held for the
+  // next read_start().
+  void read_stop() override { on_read_ = nullptr; }
 
   void write(std::string data, DoneCallback done) override {
     if (!tcp_) {
@@ -99,6 +95,12 @@ class TcpStream final : public Stream {
     *alive_ = false;
     reading_ = false;
     on_read_ = nullptr;
+    held_.clear();
+    held_status_ = 0;
+    if (held_timer_) {
+      uv_close(reinterpret_cast<uv_handle_t*>(std::exchange(held_timer_, nullptr)),
+               [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    }
     if (!tcp_) {
       if (closed) closed();
       return;
@@ -120,9 +122,27 @@ class TcpStream final : public Stream {
  private:
   void close() { close(nullptr); }
 
+  void start_reading() {
+    const int rc = uv_read_start(
+        reinterpret_cast<uv_stream_t*>(tcp_),
+        [](uv_handle_t*, size_t, uv_buf_t* buf) { *buf = uv_buf_init(read_buffer, kReadBuffer); },
+        [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+          static_cast<TcpStream*>(s->data)->on_read(n, buf);
+        });
+    if (rc != 0) {
+      fail_read(rc);
+      return;
+    }
+    reading_ = true;
+  }
+
   void on_read(ssize_t n, const uv_buf_t* buf) {
-    if (n == 0 || !on_read_) return;  // EAGAIN, or nobody listens any more
-    if (n < 0) reading_ = false;      // libuv stops reading at the end or an error
+    if (n == 0) return;           // EAGAIN
+    if (n < 0) reading_ = false;  // libuv stops reading at the end or an error
+    if (!on_read_) {
+      hold(n, buf);
+      return;
+    }
     if (n == UV_EOF) {
       // Copy: the callback may call read_stop() and drop on_read_ under us.
       auto cb = on_read_;
@@ -137,6 +157,50 @@ class TcpStream final : public Stream {
     cb(std::string_view(buf->base, static_cast<std::size_t>(n)));
   }
 
+  // Something came after read_stop(): keep it, and stop libuv until the
+  // next reader asks.
+  void hold(ssize_t n, const uv_buf_t* buf) {
+    if (n > 0) {
+      held_.append(buf->base, static_cast<std::size_t>(n));
+    } else {
+      held_status_ = static_cast<int>(n);
+    }
+    if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(tcp_));
+    reading_ = false;
+  }
+
+  void hand_over_held() {
+    if (!held_timer_) {
+      held_timer_ = new uv_timer_t;
+      uv_timer_init(tcp_->loop, held_timer_);
+      held_timer_->data = this;
+    }
+    uv_timer_start(
+        held_timer_, [](uv_timer_t* t) { static_cast<TcpStream*>(t->data)->deliver_held(); }, 0, 0);
+  }
+
+  void deliver_held() {
+    const auto alive = alive_;  // the reader may close or destroy us
+    if (!held_.empty() && on_read_) {
+      const std::string data = std::exchange(held_, {});
+      auto cb = on_read_;
+      cb(std::string_view(data));
+      if (!*alive) return;
+    }
+    if (!on_read_) return;  // stopped again: the rest waits for the next start
+    if (held_status_ != 0) {
+      const int status = std::exchange(held_status_, 0);
+      auto cb = on_read_;
+      if (status == UV_EOF) {
+        cb(std::string_view());
+      } else {
+        cb(uv_error(status, errc::io_error, "read from " + peer_));
+      }
+      return;
+    }
+    if (!reading_) start_reading();
+  }
+
   void fail_read(int status) {
     auto cb = on_read_;
     if (cb) cb(uv_error(status, errc::io_error, "read from " + peer_));
@@ -144,8 +208,13 @@ class TcpStream final : public Stream {
 
   uv_tcp_t* tcp_;
   std::string peer_;
-  ReadCallback on_read_;
+  ReadCallback on_read_;  // null: stopped
   bool reading_ = false;  // libuv reads the socket
+  // What arrived while stopped (bytes, then maybe the end or an error), and
+  // the timer that hands it to the next reader. Rare: made on first use.
+  std::string held_;
+  int held_status_ = 0;
+  uv_timer_t* held_timer_ = nullptr;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
