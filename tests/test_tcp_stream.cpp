@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tcp.hpp"
@@ -149,4 +150,39 @@ TEST_CASE("tcp stream: an end held while stopped waits through another stop") {
   r.start();
   r.run_until_got(2);
   CHECK(r.reads.got == std::vector<std::string>{"x", "<end>"});
+}
+
+TEST_CASE("tcp stream: writes report in order, never inside write(), whole or in parts") {
+  Reader r;
+  // 8 MiB cannot go out at once: the socket buffers fill, and the rest
+  // waits for the peer to read.
+  const std::string big(8 << 20, 'b');
+  std::vector<std::string> done;
+  auto report = [&](const char* name) {
+    return [&done, name](uvinet::Error e) { done.push_back(e ? "error" : name); };
+  };
+  std::string received;
+  std::thread peer([&] {
+    char buf[65536];
+    while (received.size() < big.size() + 2) {
+      const ssize_t n = ::recv(r.pair.server, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      received.append(buf, static_cast<std::size_t>(n));
+    }
+  });
+  r.ls.stream->write("a", report("a"));
+  r.ls.stream->write(big, report("big"));
+  r.ls.stream->write("c", report("c"));
+  CHECK(done.empty());
+  r.ls.run_until([&] { return done.size() == 3; });
+  peer.join();
+  CHECK(done == std::vector<std::string>{"a", "big", "c"});
+  CHECK(received == "a" + big + "c");
+
+  r.ls.stream->write("d", report("d"));
+  r.ls.stream->write("e", report("e"));
+  CHECK(done.size() == 3);
+  r.ls.run_until([&] { return done.size() == 5; });
+  CHECK(done[3] == "d");
+  CHECK(done[4] == "e");
 }

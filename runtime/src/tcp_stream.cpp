@@ -1,5 +1,6 @@
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "tcp.hpp"
 
@@ -58,11 +59,24 @@ class TcpStream final : public Stream {
       done(Error(errc::connection_closed, "write to " + peer_));
       return;
     }
+    // Most writes go out whole at once. uv_write would take them the same
+    // way, but its callback path (uv__drain) re-arms the socket in epoll:
+    // an epoll_ctl for every write. A write that went out whole reports on
+    // the next loop pass instead, from an idle handle.
+    uv_buf_t buf = uv_buf_init(data.data(), static_cast<unsigned>(data.size()));
+    const int sent = uv_try_write(reinterpret_cast<uv_stream_t*>(tcp_), &buf, 1);
+    if (sent == static_cast<int>(data.size())) {
+      report_written(std::move(done));
+      return;
+    }
+    if (sent > 0) data.erase(0, static_cast<std::size_t>(sent));
     auto* w = new WriteRequest{{}, std::move(data), std::move(done), alive_, peer_};
-    uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+    buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
     const int rc = uv_write(
         &w->req, reinterpret_cast<uv_stream_t*>(tcp_), &buf, 1, [](uv_write_t* req, int status) {
           std::unique_ptr<WriteRequest> w(reinterpret_cast<WriteRequest*>(req));
+          if (!*w->alive) return;
+          static_cast<TcpStream*>(req->handle->data)->run_written();  // the earlier ones first
           if (!*w->alive || !w->done) return;
           w->done(status == 0 ? Error() : uv_error(status, errc::io_error, "write to " + w->peer));
         });
@@ -81,6 +95,8 @@ class TcpStream final : public Stream {
     const int rc = uv_shutdown(
         &s->req, reinterpret_cast<uv_stream_t*>(tcp_), [](uv_shutdown_t* req, int status) {
           std::unique_ptr<ShutdownRequest> s(reinterpret_cast<ShutdownRequest*>(req));
+          if (!*s->alive) return;
+          static_cast<TcpStream*>(req->handle->data)->run_written();  // the writes first
           if (!*s->alive || !s->done) return;
           s->done(status == 0 ? Error()
                               : uv_error(status, errc::io_error, "shutdown of " + s->peer));
@@ -100,6 +116,11 @@ class TcpStream final : public Stream {
     if (held_timer_) {
       uv_close(reinterpret_cast<uv_handle_t*>(std::exchange(held_timer_, nullptr)),
                [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    }
+    written_.clear();
+    if (written_idle_) {
+      uv_close(reinterpret_cast<uv_handle_t*>(std::exchange(written_idle_, nullptr)),
+               [](uv_handle_t* h) { delete reinterpret_cast<uv_idle_t*>(h); });
     }
     if (!tcp_) {
       if (closed) closed();
@@ -201,6 +222,33 @@ class TcpStream final : public Stream {
     if (!reading_) start_reading();
   }
 
+  // A write that went out whole: `done` runs on a later pass, never inside
+  // write(). Idle handles run before the loop polls, and keep it from
+  // sleeping while one is active, whatever phase the write came from.
+  void report_written(DoneCallback done) {
+    written_.push_back(std::move(done));
+    if (!written_idle_) {
+      written_idle_ = new uv_idle_t;
+      uv_idle_init(tcp_->loop, written_idle_);
+      written_idle_->data = this;
+    }
+    uv_idle_start(written_idle_,
+                  [](uv_idle_t* h) { static_cast<TcpStream*>(h->data)->run_written(); });
+  }
+
+  // Reports the writes that went out whole, in order; a callback may write
+  // again (its report goes at the end), close or destroy the stream.
+  void run_written() {
+    if (written_idle_) uv_idle_stop(written_idle_);
+    const auto alive = alive_;
+    for (std::size_t i = 0; i < written_.size(); ++i) {
+      auto done = std::move(written_[i]);
+      if (done) done(Error());
+      if (!*alive) return;
+    }
+    written_.clear();
+  }
+
   void fail_read(int status) {
     auto cb = on_read_;
     if (cb) cb(uv_error(status, errc::io_error, "read from " + peer_));
@@ -215,6 +263,10 @@ class TcpStream final : public Stream {
   std::string held_;
   int held_status_ = 0;
   uv_timer_t* held_timer_ = nullptr;
+  // Writes that went out whole and wait to report, and the idle handle that
+  // reports them (made on first use).
+  std::vector<DoneCallback> written_;
+  uv_idle_t* written_idle_ = nullptr;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
