@@ -7,6 +7,7 @@
 //   C15    start(): the busy sides of the request
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -59,8 +60,13 @@ class RequestObject final : public HandleObject {
   std::atomic<std::uint8_t> busy_sides_{0};
   std::atomic<int> pending_{0};  // operations started and not yet completed
 
+  // The operations started and not completed: one per side at most (C15),
+  // so two places do. Guarded by ops_mutex_.
   std::mutex ops_mutex_;
-  std::vector<std::shared_ptr<OperationImpl>> ops_;  // guarded by ops_mutex_
+  std::array<std::shared_ptr<OperationImpl>, 2> ops_;
+  void add_op(const std::shared_ptr<OperationImpl>& op);
+  void remove_op(const OperationImpl* op);
+  std::vector<std::shared_ptr<OperationImpl>> current_ops();
 
   // Loop thread only.
   std::unique_ptr<RequestEnvImpl> env_;
