@@ -79,7 +79,9 @@ Result<OperationValue> RequestObject::start(OperationKind kind, int verb, std::s
   const auto limit = int_option(Option::max_operations);
   const auto policy = static_cast<LimitPolicy>(int_option(Option::limit_policy));
   if (policy == LimitPolicy::queue) {
-    if (!gate.acquire_or_wait(limit, [op] { op->owner_->admit(op); })) {
+    // Tried first without a waiter: building one costs an allocation, and
+    // the slot is usually free.
+    if (!gate.try_acquire(limit) && !gate.acquire_or_wait(limit, [op] { op->owner_->admit(op); })) {
       return wait_or_pending(op, sync);
     }
   } else if (!gate.try_acquire(limit)) {
@@ -275,9 +277,10 @@ void RequestObject::on_close_requested() {
 }
 
 void RequestObject::close_on_loop() {
-  const auto ops = current_ops();
-  const Error why(errc::cancelled, "request " + std::to_string(handle().id()) + " closed");
-  for (auto& op : ops) cancel(*op, why);
+  if (const auto ops = current_ops(); !ops.empty()) {
+    const Error why(errc::cancelled, "request " + std::to_string(handle().id()) + " closed");
+    for (auto& op : ops) cancel(*op, why);
+  }
   transfer_timer_.reset();
   if (!protocol_) {
     mark_released();
