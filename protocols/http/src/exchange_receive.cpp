@@ -138,6 +138,9 @@ void Exchange::arm_timer(Option which, errc code) {
 
 void Exchange::on_status(int major, int minor, int status, std::string_view reason) {
   building_ = Response{};
+  // Room for a usual head at once, rather than growing field by field.
+  building_.fields.reserve(16);
+  building_.raw.reserve(512);
   building_.status = status;
   building_.reason = std::string(reason);
   building_.version = "HTTP/" + std::to_string(major) + "." + std::to_string(minor);
