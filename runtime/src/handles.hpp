@@ -163,7 +163,7 @@ Result<std::shared_ptr<T>> lookup_as(Handle h, HandleKind kind) {
                                               " handle, got a " +
                                               handle_kind_name((*object)->kind()));
   }
-  return std::static_pointer_cast<T>(*object);
+  return std::static_pointer_cast<T>(std::move(*object));
 }
 
 }  // namespace uvinet::detail
