@@ -161,12 +161,16 @@ void HandleObject::maybe_finish_close() {
     std::lock_guard lock(mutex_);
     if (status_cb_ && (status_mask_ & status_bit(Status::handle_closing))) cb = status_cb_;
   }
+  if (!cb) {
+    // Nobody listens: only the seal. An empty lambda costs no allocation.
+    strand_->push_last(
+        generation(), [] {}, callback_model());
+    return;
+  }
   auto self = shared_from_this();
   strand_->push_last(
       generation(),
-      [cb, self] {
-        if (cb) (*cb)(self->handle_, self->context(), Status::handle_closing, StatusInfo{});
-      },
+      [cb, self] { (*cb)(self->handle_, self->context(), Status::handle_closing, StatusInfo{}); },
       callback_model());
 }
 

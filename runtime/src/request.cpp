@@ -272,6 +272,13 @@ void RequestObject::complete(OperationImpl& op, Result<OperationValue> result) {
 }
 
 void RequestObject::on_close_requested() {
+  // Closed by a short callback, on the loop thread: no module code is on
+  // the stack (callbacks run from the strands, never from inside a module),
+  // so close now rather than a queue hop later.
+  if (loop()->on_loop_thread()) {
+    close_on_loop();
+    return;
+  }
   auto self = std::static_pointer_cast<RequestObject>(shared_from_this());
   if (!loop()->post([self] { self->close_on_loop(); })) mark_released();
 }
@@ -286,15 +293,27 @@ void RequestObject::close_on_loop() {
     mark_released();
     return;
   }
-  auto self = std::static_pointer_cast<RequestObject>(shared_from_this());
-  protocol_->close([self] {
-    // Not inside the module's own close(): destroy it on a later pass.
-    self->loop()->post([self] {
-      self->protocol_.reset();
-      self->env_.reset();
-      self->mark_released();
-    });
+  // Held until the module lets go; the callback names only `this`, which
+  // std::function keeps without an allocation.
+  self_while_closing_ = std::static_pointer_cast<RequestObject>(shared_from_this());
+  in_protocol_close_ = true;
+  protocol_->close([this] {
+    if (in_protocol_close_) {
+      released_in_close_ = true;  // at once: finished below, after close() returned
+      return;
+    }
+    // Later, from inside the module's own callback: destroy it on a later pass.
+    loop()->post([self = std::move(self_while_closing_)] { self->release_protocol(); });
   });
+  in_protocol_close_ = false;
+  if (released_in_close_) release_protocol();
+}
+
+void RequestObject::release_protocol() {
+  const auto self = std::move(self_while_closing_);  // empty when posted: the task holds us
+  protocol_.reset();
+  env_.reset();
+  mark_released();
 }
 
 }  // namespace uvinet::detail

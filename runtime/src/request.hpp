@@ -50,6 +50,7 @@ class RequestObject final : public HandleObject {
   void start_transfer_timer();
   void on_close_requested() override;
   void close_on_loop();
+  void release_protocol();  // loop thread: the module let go after close()
   bool idle() const override { return pending_.load() == 0; }
   std::uint8_t sides_of(OperationKind kind) const;
   Result<OperationValue> wait_or_pending(const std::shared_ptr<OperationImpl>& op, bool sync);
@@ -73,6 +74,11 @@ class RequestObject final : public HandleObject {
   std::unique_ptr<ProtocolRequest> protocol_;
   std::unique_ptr<Timer> transfer_timer_;
   bool transfer_expired_ = false;
+  // Closing: the module's close() is running; it released at once; and the
+  // hold on ourselves until it released.
+  bool in_protocol_close_ = false;
+  bool released_in_close_ = false;
+  std::shared_ptr<RequestObject> self_while_closing_;
 };
 
 }  // namespace uvinet::detail
