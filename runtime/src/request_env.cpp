@@ -66,7 +66,7 @@ std::unique_ptr<Timer> make_loop_timer(uv_loop_t* loop) {
 RequestEnvImpl::RequestEnvImpl(RequestObject& request) : request_(request) {}
 
 RequestEnvImpl::~RequestEnvImpl() {
-  *alive_ = false;
+  if (alive_) *alive_ = false;
   for (auto& c : connectors_) c->cancel();
 }
 
@@ -88,7 +88,7 @@ void RequestEnvImpl::connect(std::string host, std::uint16_t port, ConnectCallba
   if (policy == LimitPolicy::queue) {
     slot = session.servers().acquire_or_wait(
         server, limit,
-        [this, alive = alive_, loop, host, port, done](ServerGates::SlotPtr granted) {
+        [this, alive = alive(), loop, host, port, done](ServerGates::SlotPtr granted) {
           std::shared_ptr<ServerGates::Slot> shared(std::move(granted));
           loop->post([this, alive, host, port, done, shared] {
             if (*alive) connect_with_slot(host, port, shared, done);
@@ -100,7 +100,7 @@ void RequestEnvImpl::connect(std::string host, std::uint16_t port, ConnectCallba
     if (!slot) {
       // Report on a later loop pass: the module called us and may not expect
       // its callback inside the call.
-      loop->post([alive = alive_, done, server, limit] {
+      loop->post([alive = alive(), done, server, limit] {
         if (*alive) {
           done(Error(
               errc::too_many_connections,
@@ -121,10 +121,10 @@ void RequestEnvImpl::connect_with_slot(std::string host, std::uint16_t port,
       static_cast<std::uint64_t>(request_.int_option(Option::resolve_timeout_ms));
   options.connect_timeout_ms =
       static_cast<std::uint64_t>(request_.int_option(Option::connect_timeout_ms));
-  auto notify = [this, alive = alive_](Status s, StatusInfo info) {
+  auto notify = [this, alive = alive()](Status s, StatusInfo info) {
     if (*alive) request_.notify(s, std::move(info));
   };
-  auto on_done = [alive = alive_, slot, done](Result<std::unique_ptr<Stream>> r) {
+  auto on_done = [alive = alive(), slot, done](Result<std::unique_ptr<Stream>> r) {
     if (!*alive) return;
     if (!r) {
       done(r.error());
@@ -152,7 +152,7 @@ void RequestEnvImpl::connect_secure(std::string host, std::uint16_t port, Connec
   auto config = TlsConfig::get(tls_settings());
   if (!config) {
     // Like connect(): never a callback from inside the call.
-    request_.loop()->post([alive = alive_, done, e = config.error()] {
+    request_.loop()->post([alive = alive(), done, e = config.error()] {
       if (*alive) done(e);
     });
     return;
@@ -173,7 +173,7 @@ void RequestEnvImpl::secure(std::unique_ptr<Stream> stream, std::string host,
   // The handshake may end at once (a write failing): start it on a later
   // loop pass so that `done` never runs inside this call, as promised.
   auto held = std::make_shared<std::unique_ptr<Stream>>(std::move(stream));
-  request_.loop()->post([this, alive = alive_, held, host = std::move(host), config, done] {
+  request_.loop()->post([this, alive = alive(), held, host = std::move(host), config, done] {
     if (!*alive) return;  // `held` closes the stream when it goes
     if (!config) {
       done(config.error());
@@ -209,7 +209,7 @@ void RequestEnvImpl::start_handshake(std::unique_ptr<Stream> tcp, const std::str
                                             std::to_string(timeout) + " ms"));
     });
   }
-  auto notify = [this, alive = alive_](Status s, StatusInfo info) {
+  auto notify = [this, alive = alive()](Status s, StatusInfo info) {
     if (*alive) request_.notify(s, std::move(info));
   };
   it->stream->handshake(std::move(notify), [this, it, done](Error e) {

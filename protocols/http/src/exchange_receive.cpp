@@ -115,6 +115,7 @@ void Exchange::close_connection() {
   stop_reading();
   env_.notify(Status::closing_connection, StatusInfo{{}, conn_->stream->peer_name(), 0});
   auto connection = std::move(conn_);
+  if (!alive_) alive_ = std::make_shared<bool>(true);
   connection->stream->close([this, alive = alive_] {
     if (*alive) env_.notify(Status::connection_closed);
   });
