@@ -212,10 +212,14 @@ void Exchange::store_cookies() {
 }
 
 void Exchange::publish_response() {
-  Url shown = url_;
-  shown.user.clear();
-  shown.password.clear();
-  building_.url = create_url(shown).value_or(url_.host_port());
+  if (!(session_->shown_for == url_)) {
+    Url shown = url_;
+    shown.user.clear();
+    shown.password.clear();
+    session_->shown = create_url(shown).value_or(url_.host_port());
+    session_->shown_for = url_;
+  }
+  building_.url = session_->shown;
   building_.redirects = redirects_;
   std::lock_guard lock(shared_->mutex);
   // Moved, not copied: the next head (a redirect's) starts afresh in
