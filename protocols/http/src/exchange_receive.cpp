@@ -145,8 +145,13 @@ void Exchange::on_status(int major, int minor, int status, std::string_view reas
   building_.status = status;
   building_.reason = std::string(reason);
   building_.version = "HTTP/" + std::to_string(major) + "." + std::to_string(minor);
-  building_.raw =
-      building_.version + " " + std::to_string(status) + " " + building_.reason + "\r\n";
+  // Appended into the room reserved above (an assignment would replace it).
+  building_.raw.append(building_.version)
+      .append(" ")
+      .append(std::to_string(status))
+      .append(" ")
+      .append(building_.reason)
+      .append("\r\n");
 }
 
 void Exchange::on_header(std::string_view name, std::string_view value) {
