@@ -195,6 +195,22 @@ TEST_CASE("C13 closing cancels the pending operation, which completes exactly on
     auto statuses = f.recorder.statuses_of(r);
     CHECK(statuses.back() == Status::handle_closing);
   }
+  SUBCASE("closed on the loop thread, by a short callback: the completion comes after") {
+    auto r = f.request("/never");
+    Completion<std::string> done;
+    auto ac = done.context();
+    REQUIRE(r.receive(10, &ac).pending());
+    std::atomic<int> calls_inside_close{-1};
+    REQUIRE(f.session.post([&] {
+      CHECK(r.close());
+      calls_inside_close = done.calls.load();  // C2: not on this stack
+    }));
+    REQUIRE(f.recorder.wait_closed(r));
+    CHECK(calls_inside_close == 0);
+    CHECK(done.calls == 1);
+    CHECK(done.get().error() == errc::cancelled);
+    CHECK(f.recorder.statuses_of(r).back() == Status::handle_closing);
+  }
   SUBCASE("synchronous, blocked in another thread") {
     auto r = f.request("/never");
     std::optional<Result<std::string>> got;

@@ -158,11 +158,18 @@ Result<Request> Connection::open_request(std::string_view target, Context contex
 
 namespace {
 
+Result<OperationValue> start_operation(Handle h, OperationKind kind, int verb, std::string data,
+                                       std::size_t max,
+                                       detail::RequestObject::Completion completion,
+                                       CallbackModel model) {
+  auto request = lookup_as<detail::RequestObject>(h, HandleKind::request);
+  if (!request) return request.error();
+  return (*request)->start(kind, verb, std::move(data), max, std::move(completion), model);
+}
+
 template <class T, class Convert>
 Result<T> run_operation(Handle h, OperationKind kind, int verb, std::string data, std::size_t max,
                         const AsyncContext<T>* async, Convert convert) {
-  auto request = lookup_as<detail::RequestObject>(h, HandleKind::request);
-  if (!request) return request.error();
   detail::RequestObject::Completion completion;
   CallbackModel model{};
   if (async) {
@@ -172,7 +179,7 @@ Result<T> run_operation(Handle h, OperationKind kind, int verb, std::string data
     };
     model = async->model;
   }
-  auto r = (*request)->start(kind, verb, std::move(data), max, std::move(completion), model);
+  auto r = start_operation(h, kind, verb, std::move(data), max, std::move(completion), model);
   if (!r) return std::move(r.error());
   return convert(std::move(*r));
 }
@@ -201,6 +208,13 @@ Result<OperationValue> Request::call(int verb, std::string data, std::size_t max
                                      const AsyncContext<OperationValue>* async) const {
   return run_operation<OperationValue>(*this, OperationKind::call, verb, std::move(data), max_bytes,
                                        async, [](OperationValue v) { return v; });
+}
+
+Result<OperationValue> Request::call(int verb, std::string data, std::size_t max_bytes,
+                                     AsyncContext<OperationValue>&& async) const {
+  if (!async.callback) return Error(errc::invalid_argument, "AsyncContext without a callback");
+  return start_operation(*this, OperationKind::call, verb, std::move(data), max_bytes,
+                         std::move(async.callback), async.model);
 }
 
 }  // namespace uvinet

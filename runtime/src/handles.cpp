@@ -100,7 +100,7 @@ Result<void> HandleObject::set_option(Option o, OptionValue v) {
     }
   }
   options_.emplace_back(o, std::move(v));
-  has_options_.store(true, std::memory_order_release);
+  options_set_.fetch_or(option_bit(o), std::memory_order_release);
   return {};
 }
 
@@ -116,7 +116,7 @@ Result<OptionValue> HandleObject::query_option(Option o) const {
 OptionValue HandleObject::effective_option(Option o) const {
   if (o == Option::context_value) return OptionValue(static_cast<std::int64_t>(context()));
   for (const HandleObject* h = this; h; h = h->parent_.get()) {
-    if (!h->has_options_.load(std::memory_order_acquire)) continue;
+    if (!h->has_own(o)) continue;
     std::lock_guard lock(h->mutex_);
     if (const OptionValue* v = h->own_option(o)) return *v;
   }
@@ -125,16 +125,16 @@ OptionValue HandleObject::effective_option(Option o) const {
 
 std::int64_t HandleObject::int_option(Option o) const {
   for (const HandleObject* h = this; h; h = h->parent_.get()) {
-    if (!h->has_options_.load(std::memory_order_acquire)) continue;
+    if (!h->has_own(o)) continue;
     std::lock_guard lock(h->mutex_);
     if (const OptionValue* v = h->own_option(o)) return std::get<std::int64_t>(*v);
   }
-  return std::get<std::int64_t>(option_default(o));
+  return option_default_int(o);
 }
 
 std::string HandleObject::string_option(Option o) const {
   for (const HandleObject* h = this; h; h = h->parent_.get()) {
-    if (!h->has_options_.load(std::memory_order_acquire)) continue;
+    if (!h->has_own(o)) continue;
     std::lock_guard lock(h->mutex_);
     if (const OptionValue* v = h->own_option(o)) return std::get<std::string>(*v);
   }
@@ -161,12 +161,16 @@ void HandleObject::maybe_finish_close() {
     std::lock_guard lock(mutex_);
     if (status_cb_ && (status_mask_ & status_bit(Status::handle_closing))) cb = status_cb_;
   }
+  if (!cb) {
+    // Nobody listens: only the seal. An empty lambda costs no allocation.
+    strand_->push_last(
+        generation(), [] {}, callback_model());
+    return;
+  }
   auto self = shared_from_this();
   strand_->push_last(
       generation(),
-      [cb, self] {
-        if (cb) (*cb)(self->handle_, self->context(), Status::handle_closing, StatusInfo{});
-      },
+      [cb, self] { (*cb)(self->handle_, self->context(), Status::handle_closing, StatusInfo{}); },
       callback_model());
 }
 

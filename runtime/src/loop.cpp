@@ -24,6 +24,9 @@ struct Loop::Core {
   std::vector<Task> queue;  // guarded by mutex
   bool stopped = false;     // guarded by mutex
   bool draining = false;    // drain() is running tasks; guarded by mutex
+  // Loop thread only: a drained batch's vector, kept for the next drain.
+  static constexpr std::size_t kKeepCapacity = 4096;
+  std::vector<Task> spare;
   std::atomic<std::thread::id> thread_id{};
   std::shared_ptr<Core> self_while_closing;  // keeps an attached core alive until uv_close ends
 
@@ -33,12 +36,20 @@ struct Loop::Core {
   // callbacks still get their turn under a flood.
   void drain() {
     constexpr int kRounds = 16;
-    std::vector<Task> batch;
+    // The spare's capacity goes to queue at the first swap, so posts made
+    // while draining do not grow a fresh vector from nothing every time.
+    // (A task that drains again, stop_on_loop(), finds it taken: fine.)
+    std::vector<Task> batch = std::move(spare);
+    const auto keep = [&] {
+      batch.clear();
+      if (batch.capacity() <= kKeepCapacity) spare = std::move(batch);
+    };
     for (int round = 0; round < kRounds; ++round) {
       {
         std::lock_guard lock(mutex);
         if (queue.empty()) {
           draining = false;
+          keep();
           return;
         }
         draining = true;
@@ -47,6 +58,7 @@ struct Loop::Core {
       for (auto& task : batch) task();
       batch.clear();
     }
+    keep();
     std::lock_guard lock(mutex);
     draining = false;
     if (!queue.empty()) uv_async_send(&wakeup);

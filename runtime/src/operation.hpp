@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <future>
+#include <optional>
 
 #include "request.hpp"
 
@@ -40,10 +41,15 @@ class OperationImpl final : public Operation, public std::enable_shared_from_thi
   const std::uint8_t sides_;
   RequestObject::Completion completion_;  // empty: synchronous
   CallbackModel model_{};
-  std::promise<Result<OperationValue>> sync_result_;
+  // Only a synchronous call waits on one: made by start() for those alone.
+  std::optional<std::promise<Result<OperationValue>>> sync_result_;
   std::atomic<bool> done_{false};
   std::atomic<int> phase_{pending};
+  // The result start() returns (completed inside it), or the one the
+  // completion callback gets, which holds the operation alive through
+  // self_ until it runs.
   Result<OperationValue> inline_result_ = Error(errc::io_pending);
+  std::shared_ptr<OperationImpl> self_;
   bool holds_slot_ = false;       // loop thread after admission
   std::unique_ptr<Timer> timer_;  // loop thread
 };

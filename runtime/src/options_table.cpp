@@ -105,6 +105,10 @@ OptionValue option_default(Option o) {
   return spec(o).default_int;
 }
 
+std::int64_t option_default_int(Option o) noexcept {
+  return spec(o).default_int;
+}
+
 Result<void> validate_option(Option o, const OptionValue& v) {
   const OptionSpec s = spec(o);
   const std::string name = option_name(o);

@@ -1,6 +1,7 @@
 // Which handle kinds each option applies to, its type and its default.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 
 #include "uvinet/handle.hpp"
@@ -10,6 +11,14 @@ namespace uvinet::detail {
 bool option_applies(Option o, HandleKind kind) noexcept;
 /// The value used when no handle up the tree set one.
 OptionValue option_default(Option o);
+/// option_default() of an integer option, without building an OptionValue.
+std::int64_t option_default_int(Option o) noexcept;
+/// The bit of `o` in a set of options (a handle's options_set_).
+constexpr std::uint64_t option_bit(Option o) noexcept {
+  return std::uint64_t{1} << static_cast<unsigned>(o);
+}
+static_assert(static_cast<unsigned>(Option::insecure_skip_verify) < 64,
+              "every option has a bit in 64 (insecure_skip_verify is the last)");
 /// Checks type and range; the error names the option and what was wrong.
 Result<void> validate_option(Option o, const OptionValue& v);
 

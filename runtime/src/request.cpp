@@ -1,5 +1,7 @@
 #include "request.hpp"
 
+#include <cstdlib>
+
 #include "loop.hpp"
 #include "operation.hpp"
 #include "request_env.hpp"
@@ -69,26 +71,23 @@ Result<OperationValue> RequestObject::start(OperationKind kind, int verb, std::s
                                       kind, verb, std::move(data), max_bytes, sides);
   op->completion_ = std::move(completion);
   op->model_ = model;
-  {
-    std::lock_guard lock(ops_mutex_);
-    ops_.push_back(op);
-  }
+  if (sync) op->sync_result_.emplace();
+  add_op(op);
 
   // C7: the session's bound on operations in flight.
   Gate& gate = session().operations();
   const auto limit = int_option(Option::max_operations);
   const auto policy = static_cast<LimitPolicy>(int_option(Option::limit_policy));
   if (policy == LimitPolicy::queue) {
-    if (!gate.acquire_or_wait(limit, [op] { op->owner_->admit(op); })) {
+    // Tried first without a waiter: building one costs an allocation, and
+    // the slot is usually free.
+    if (!gate.try_acquire(limit) && !gate.acquire_or_wait(limit, [op] { op->owner_->admit(op); })) {
       return wait_or_pending(op, sync);
     }
   } else if (!gate.try_acquire(limit)) {
     // Nothing started: undo, and say why at once.
     op->done_ = true;
-    {
-      std::lock_guard lock(ops_mutex_);
-      std::erase(ops_, op);
-    }
+    remove_op(op.get());
     busy_sides_.fetch_and(static_cast<std::uint8_t>(~sides));
     pending_.fetch_sub(1);
     maybe_finish_close();
@@ -115,7 +114,34 @@ Result<OperationValue> RequestObject::start(OperationKind kind, int verb, std::s
 Result<OperationValue> RequestObject::wait_or_pending(const std::shared_ptr<OperationImpl>& op,
                                                       bool sync) {
   if (!sync) return Error(errc::io_pending);
-  return op->sync_result_.get_future().get();
+  return op->sync_result_->get_future().get();
+}
+
+void RequestObject::add_op(const std::shared_ptr<OperationImpl>& op) {
+  std::lock_guard lock(ops_mutex_);
+  for (auto& place : ops_) {
+    if (!place) {
+      place = op;
+      return;
+    }
+  }
+  std::abort();  // a third operation: the busy sides let no more than two in
+}
+
+void RequestObject::remove_op(const OperationImpl* op) {
+  std::lock_guard lock(ops_mutex_);
+  for (auto& place : ops_) {
+    if (place.get() == op) place.reset();
+  }
+}
+
+std::vector<std::shared_ptr<OperationImpl>> RequestObject::current_ops() {
+  std::vector<std::shared_ptr<OperationImpl>> ops;
+  std::lock_guard lock(ops_mutex_);
+  for (const auto& place : ops_) {
+    if (place) ops.push_back(place);
+  }
+  return ops;
 }
 
 void RequestObject::admit(const std::shared_ptr<OperationImpl>& op) {
@@ -180,11 +206,7 @@ void RequestObject::start_transfer_timer() {
   transfer_timer_ = make_loop_timer(loop()->uv());
   transfer_timer_->start(static_cast<std::uint64_t>(ms), [this, ms] {
     transfer_expired_ = true;
-    std::vector<std::shared_ptr<OperationImpl>> ops;
-    {
-      std::lock_guard lock(ops_mutex_);
-      ops = ops_;
-    }
+    const auto ops = current_ops();
     const Error why(errc::transfer_timeout,
                     "transfer with " + url_.host + " after " + std::to_string(ms) + " ms");
     for (auto& op : ops) cancel(*op, why);
@@ -207,10 +229,7 @@ void RequestObject::complete(OperationImpl& op, Result<OperationValue> result) {
     op.holds_slot_ = false;
     session().operations().release();
   }
-  {
-    std::lock_guard lock(ops_mutex_);
-    std::erase(ops_, keep);
-  }
+  remove_op(&op);
   // Free the sides before the callback runs, so the callback may start the
   // next operation (C14).
   busy_sides_.fetch_and(static_cast<std::uint8_t>(~op.sides_));
@@ -229,11 +248,23 @@ void RequestObject::complete(OperationImpl& op, Result<OperationValue> result) {
     }
     notify(Status::request_complete, std::move(info));
     if (op.completion_) {
-      deliver([completion = std::move(op.completion_),
-               result = std::move(result)]() mutable { completion(std::move(result)); },
-              op.model_);
+      // The callback names only the operation, which holds its completion
+      // and result: a lambda that small lives inside the std::function, so
+      // handing it to the strand allocates nothing.
+      op.inline_result_ = std::move(result);
+      op.self_ = keep;
+      const bool queued = deliver(
+          [raw = &op] {
+            auto self = std::move(raw->self_);
+            auto completion = std::move(self->completion_);
+            auto result = std::move(self->inline_result_);
+            self.reset();  // our hold on it ends before the callback, as before
+            completion(std::move(result));
+          },
+          op.model_);
+      if (!queued) op.self_.reset();
     } else {
-      op.sync_result_.set_value(std::move(result));
+      op.sync_result_->set_value(std::move(result));
     }
   }
   pending_.fetch_sub(1);
@@ -241,32 +272,48 @@ void RequestObject::complete(OperationImpl& op, Result<OperationValue> result) {
 }
 
 void RequestObject::on_close_requested() {
+  // Closed by a short callback, on the loop thread: no module code is on
+  // the stack (callbacks run from the strands, never from inside a module),
+  // so close now rather than a queue hop later.
+  if (loop()->on_loop_thread()) {
+    close_on_loop();
+    return;
+  }
   auto self = std::static_pointer_cast<RequestObject>(shared_from_this());
   if (!loop()->post([self] { self->close_on_loop(); })) mark_released();
 }
 
 void RequestObject::close_on_loop() {
-  std::vector<std::shared_ptr<OperationImpl>> ops;
-  {
-    std::lock_guard lock(ops_mutex_);
-    ops = ops_;
+  if (const auto ops = current_ops(); !ops.empty()) {
+    const Error why(errc::cancelled, "request " + std::to_string(handle().id()) + " closed");
+    for (auto& op : ops) cancel(*op, why);
   }
-  const Error why(errc::cancelled, "request " + std::to_string(handle().id()) + " closed");
-  for (auto& op : ops) cancel(*op, why);
   transfer_timer_.reset();
   if (!protocol_) {
     mark_released();
     return;
   }
-  auto self = std::static_pointer_cast<RequestObject>(shared_from_this());
-  protocol_->close([self] {
-    // Not inside the module's own close(): destroy it on a later pass.
-    self->loop()->post([self] {
-      self->protocol_.reset();
-      self->env_.reset();
-      self->mark_released();
-    });
+  // Held until the module lets go; the callback names only `this`, which
+  // std::function keeps without an allocation.
+  self_while_closing_ = std::static_pointer_cast<RequestObject>(shared_from_this());
+  in_protocol_close_ = true;
+  protocol_->close([this] {
+    if (in_protocol_close_) {
+      released_in_close_ = true;  // at once: finished below, after close() returned
+      return;
+    }
+    // Later, from inside the module's own callback: destroy it on a later pass.
+    loop()->post([self = std::move(self_while_closing_)] { self->release_protocol(); });
   });
+  in_protocol_close_ = false;
+  if (released_in_close_) release_protocol();
+}
+
+void RequestObject::release_protocol() {
+  const auto self = std::move(self_while_closing_);  // empty when posted: the task holds us
+  protocol_.reset();
+  env_.reset();
+  mark_released();
 }
 
 }  // namespace uvinet::detail

@@ -7,6 +7,7 @@
 //   C15    start(): the busy sides of the request
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -49,6 +50,7 @@ class RequestObject final : public HandleObject {
   void start_transfer_timer();
   void on_close_requested() override;
   void close_on_loop();
+  void release_protocol();  // loop thread: the module let go after close()
   bool idle() const override { return pending_.load() == 0; }
   std::uint8_t sides_of(OperationKind kind) const;
   Result<OperationValue> wait_or_pending(const std::shared_ptr<OperationImpl>& op, bool sync);
@@ -59,14 +61,24 @@ class RequestObject final : public HandleObject {
   std::atomic<std::uint8_t> busy_sides_{0};
   std::atomic<int> pending_{0};  // operations started and not yet completed
 
+  // The operations started and not completed: one per side at most (C15),
+  // so two places do. Guarded by ops_mutex_.
   std::mutex ops_mutex_;
-  std::vector<std::shared_ptr<OperationImpl>> ops_;  // guarded by ops_mutex_
+  std::array<std::shared_ptr<OperationImpl>, 2> ops_;
+  void add_op(const std::shared_ptr<OperationImpl>& op);
+  void remove_op(const OperationImpl* op);
+  std::vector<std::shared_ptr<OperationImpl>> current_ops();
 
   // Loop thread only.
   std::unique_ptr<RequestEnvImpl> env_;
   std::unique_ptr<ProtocolRequest> protocol_;
   std::unique_ptr<Timer> transfer_timer_;
   bool transfer_expired_ = false;
+  // Closing: the module's close() is running; it released at once; and the
+  // hold on ourselves until it released.
+  bool in_protocol_close_ = false;
+  bool released_in_close_ = false;
+  std::shared_ptr<RequestObject> self_while_closing_;
 };
 
 }  // namespace uvinet::detail

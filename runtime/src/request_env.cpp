@@ -67,7 +67,7 @@ std::unique_ptr<Timer> make_loop_timer(uv_loop_t* loop) {
 RequestEnvImpl::RequestEnvImpl(RequestObject& request) : request_(request) {}
 
 RequestEnvImpl::~RequestEnvImpl() {
-  *alive_ = false;
+  if (alive_) *alive_ = false;
   for (auto& c : connectors_) c->cancel();
 }
 
@@ -89,7 +89,7 @@ void RequestEnvImpl::connect(std::string host, std::uint16_t port, ConnectCallba
   if (policy == LimitPolicy::queue) {
     slot = session.servers().acquire_or_wait(
         server, limit,
-        [this, alive = alive_, loop, host, port, done](ServerGates::SlotPtr granted) {
+        [this, alive = alive(), loop, host, port, done](ServerGates::SlotPtr granted) {
           std::shared_ptr<ServerGates::Slot> shared(std::move(granted));
           loop->post([this, alive, host, port, done, shared] {
             if (*alive) connect_with_slot(host, port, shared, done);
@@ -101,7 +101,7 @@ void RequestEnvImpl::connect(std::string host, std::uint16_t port, ConnectCallba
     if (!slot) {
       // Report on a later loop pass: the module called us and may not expect
       // its callback inside the call.
-      loop->post([alive = alive_, done, server, limit] {
+      loop->post([alive = alive(), done, server, limit] {
         if (*alive) {
           done(Error(
               errc::too_many_connections,
@@ -122,10 +122,10 @@ void RequestEnvImpl::connect_with_slot(std::string host, std::uint16_t port,
       static_cast<std::uint64_t>(request_.int_option(Option::resolve_timeout_ms));
   options.connect_timeout_ms =
       static_cast<std::uint64_t>(request_.int_option(Option::connect_timeout_ms));
-  auto notify = [this, alive = alive_](Status s, StatusInfo info) {
+  auto notify = [this, alive = alive()](Status s, StatusInfo info) {
     if (*alive) request_.notify(s, std::move(info));
   };
-  auto on_done = [alive = alive_, slot, done](Result<std::unique_ptr<Stream>> r) {
+  auto on_done = [alive = alive(), slot, done](Result<std::unique_ptr<Stream>> r) {
     if (!*alive) return;
     if (!r) {
       done(r.error());
@@ -151,7 +151,7 @@ TlsSettings RequestEnvImpl::tls_settings() const {
 
 void RequestEnvImpl::with_tls_config(ConfigCallback then) {
   auto loop = request_.loop();
-  auto deliver = [alive = alive_, then = std::move(then)](auto config) {
+  auto deliver = [alive = alive(), then = std::move(then)](auto config) {
     if (*alive) then(std::move(config));
   };
   TlsSettings settings = tls_settings();
@@ -223,7 +223,7 @@ void RequestEnvImpl::start_handshake(std::unique_ptr<Stream> tcp, const std::str
                                             std::to_string(timeout) + " ms"));
     });
   }
-  auto notify = [this, alive = alive_](Status s, StatusInfo info) {
+  auto notify = [this, alive = alive()](Status s, StatusInfo info) {
     if (*alive) request_.notify(s, std::move(info));
   };
   it->stream->handshake(std::move(notify), [this, it, done](Error e) {

@@ -51,8 +51,13 @@ class RequestEnvImpl final : public RequestEnv {
   };
 
   RequestObject& request_;
-  // False once the module is gone: late callbacks must not reach it.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // False once the module is gone: late callbacks must not reach it. Made
+  // on first use (alive()): a request on a pooled connection never needs it.
+  std::shared_ptr<bool> alive_;
+  const std::shared_ptr<bool>& alive() {
+    if (!alive_) alive_ = std::make_shared<bool>(true);
+    return alive_;
+  }
   std::vector<std::shared_ptr<Connector>> connectors_;
   std::list<Handshake> handshakes_;  // TLS streams until their handshake ends
 };

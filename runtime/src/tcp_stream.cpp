@@ -1,6 +1,8 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "tcp.hpp"
 
@@ -37,38 +39,46 @@ class TcpStream final : public Stream {
   void read_start(ReadCallback on_read) override {
     if (!tcp_) return;
     on_read_ = std::move(on_read);
-    // A stop and a start each change the epoll set: a kept-alive
-    // connection going from its request to the pool would pay for both.
-    if (reading_) return;
-    const int rc = uv_read_start(
-        reinterpret_cast<uv_stream_t*>(tcp_),
-        [](uv_handle_t*, size_t, uv_buf_t* buf) { *buf = uv_buf_init(read_buffer, kReadBuffer); },
-        [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
-          static_cast<TcpStream*>(s->data)->on_read(n, buf);
-        });
-    if (rc != 0) {
-      fail_read(rc);
+    // What came while stopped goes first, on a later loop pass: never a
+    // callback from inside this call.
+    if (!held_.empty() || held_status_ != 0) {
+      hand_over_held();
       return;
     }
-    reading_ = true;
+    // Still reading (read_stop() does not stop libuv): nothing to change.
+    if (!reading_) start_reading();
   }
 
-  void read_stop() override {
-    if (tcp_) uv_read_stop(reinterpret_cast<uv_stream_t*>(tcp_));
-    reading_ = false;
-    on_read_ = nullptr;
-  }
+  // Lazy: libuv goes on reading, so a connection handed from one reader to
+  // the next (a keep-alive request ends, the pool takes it, the next request
+  // takes it back) changes nothing in the epoll set. Only when something
+  // arrives while stopped does libuv stop for real; that is held for the
+  // next read_start().
+  void read_stop() override { on_read_ = nullptr; }
 
   void write(std::string data, DoneCallback done) override {
     if (!tcp_) {
       done(Error(errc::connection_closed, "write to " + peer_));
       return;
     }
+    // Most writes go out whole at once. uv_write would take them the same
+    // way, but its callback path (uv__drain) re-arms the socket in epoll:
+    // an epoll_ctl for every write. A write that went out whole reports on
+    // the next loop pass instead, from an idle handle.
+    uv_buf_t buf = uv_buf_init(data.data(), static_cast<unsigned>(data.size()));
+    const int sent = uv_try_write(reinterpret_cast<uv_stream_t*>(tcp_), &buf, 1);
+    if (sent == static_cast<int>(data.size())) {
+      report_written(std::move(done));
+      return;
+    }
+    if (sent > 0) data.erase(0, static_cast<std::size_t>(sent));
     auto* w = new WriteRequest{{}, std::move(data), std::move(done), alive_, peer_};
-    uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+    buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
     const int rc = uv_write(
         &w->req, reinterpret_cast<uv_stream_t*>(tcp_), &buf, 1, [](uv_write_t* req, int status) {
           std::unique_ptr<WriteRequest> w(reinterpret_cast<WriteRequest*>(req));
+          if (!*w->alive) return;
+          static_cast<TcpStream*>(req->handle->data)->run_written();  // the earlier ones first
           if (!*w->alive || !w->done) return;
           w->done(status == 0 ? Error() : uv_error(status, errc::io_error, "write to " + w->peer));
         });
@@ -87,6 +97,8 @@ class TcpStream final : public Stream {
     const int rc = uv_shutdown(
         &s->req, reinterpret_cast<uv_stream_t*>(tcp_), [](uv_shutdown_t* req, int status) {
           std::unique_ptr<ShutdownRequest> s(reinterpret_cast<ShutdownRequest*>(req));
+          if (!*s->alive) return;
+          static_cast<TcpStream*>(req->handle->data)->run_written();  // the writes first
           if (!*s->alive || !s->done) return;
           s->done(status == 0 ? Error()
                               : uv_error(status, errc::io_error, "shutdown of " + s->peer));
@@ -101,6 +113,17 @@ class TcpStream final : public Stream {
     *alive_ = false;
     reading_ = false;
     on_read_ = nullptr;
+    held_.clear();
+    held_status_ = 0;
+    if (held_timer_) {
+      uv_close(reinterpret_cast<uv_handle_t*>(std::exchange(held_timer_, nullptr)),
+               [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    }
+    written_.clear();
+    if (written_idle_) {
+      uv_close(reinterpret_cast<uv_handle_t*>(std::exchange(written_idle_, nullptr)),
+               [](uv_handle_t* h) { delete reinterpret_cast<uv_idle_t*>(h); });
+    }
     if (!tcp_) {
       if (closed) closed();
       return;
@@ -122,9 +145,27 @@ class TcpStream final : public Stream {
  private:
   void close() { close(nullptr); }
 
+  void start_reading() {
+    const int rc = uv_read_start(
+        reinterpret_cast<uv_stream_t*>(tcp_),
+        [](uv_handle_t*, size_t, uv_buf_t* buf) { *buf = uv_buf_init(read_buffer, kReadBuffer); },
+        [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+          static_cast<TcpStream*>(s->data)->on_read(n, buf);
+        });
+    if (rc != 0) {
+      fail_read(rc);
+      return;
+    }
+    reading_ = true;
+  }
+
   void on_read(ssize_t n, const uv_buf_t* buf) {
-    if (n == 0 || !on_read_) return;  // EAGAIN, or nobody listens any more
-    if (n < 0) reading_ = false;      // libuv stops reading at the end or an error
+    if (n == 0) return;           // EAGAIN
+    if (n < 0) reading_ = false;  // libuv stops reading at the end or an error
+    if (!on_read_) {
+      hold(n, buf);
+      return;
+    }
     if (n == UV_EOF) {
       if (const int reset = pending_socket_error(); reset != 0) {
         fail_read(reset);
@@ -155,6 +196,79 @@ class TcpStream final : public Stream {
     return error == 0 ? 0 : uv_translate_sys_error(error);
   }
 
+  // Something came after read_stop(): keep it, and stop libuv until the
+  // next reader asks.
+  void hold(ssize_t n, const uv_buf_t* buf) {
+    if (n > 0) {
+      held_.append(buf->base, static_cast<std::size_t>(n));
+    } else if (const int reset = n == UV_EOF ? pending_socket_error() : 0; reset != 0) {
+      held_status_ = reset;
+    } else {
+      held_status_ = static_cast<int>(n);
+    }
+    if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(tcp_));
+    reading_ = false;
+  }
+
+  void hand_over_held() {
+    if (!held_timer_) {
+      held_timer_ = new uv_timer_t;
+      uv_timer_init(tcp_->loop, held_timer_);
+      held_timer_->data = this;
+    }
+    uv_timer_start(
+        held_timer_, [](uv_timer_t* t) { static_cast<TcpStream*>(t->data)->deliver_held(); }, 0, 0);
+  }
+
+  void deliver_held() {
+    const auto alive = alive_;  // the reader may close or destroy us
+    if (!held_.empty() && on_read_) {
+      const std::string data = std::exchange(held_, {});
+      auto cb = on_read_;
+      cb(std::string_view(data));
+      if (!*alive) return;
+    }
+    if (!on_read_) return;  // stopped again: the rest waits for the next start
+    if (held_status_ != 0) {
+      const int status = std::exchange(held_status_, 0);
+      auto cb = on_read_;
+      if (status == UV_EOF) {
+        cb(std::string_view());
+      } else {
+        cb(uv_error(status, errc::io_error, "read from " + peer_));
+      }
+      return;
+    }
+    if (!reading_) start_reading();
+  }
+
+  // A write that went out whole: `done` runs on a later pass, never inside
+  // write(). Idle handles run before the loop polls, and keep it from
+  // sleeping while one is active, whatever phase the write came from.
+  void report_written(DoneCallback done) {
+    written_.push_back(std::move(done));
+    if (!written_idle_) {
+      written_idle_ = new uv_idle_t;
+      uv_idle_init(tcp_->loop, written_idle_);
+      written_idle_->data = this;
+    }
+    uv_idle_start(written_idle_,
+                  [](uv_idle_t* h) { static_cast<TcpStream*>(h->data)->run_written(); });
+  }
+
+  // Reports the writes that went out whole, in order; a callback may write
+  // again (its report goes at the end), close or destroy the stream.
+  void run_written() {
+    if (written_idle_) uv_idle_stop(written_idle_);
+    const auto alive = alive_;
+    for (std::size_t i = 0; i < written_.size(); ++i) {
+      auto done = std::move(written_[i]);
+      if (done) done(Error());
+      if (!*alive) return;
+    }
+    written_.clear();
+  }
+
   void fail_read(int status) {
     auto cb = on_read_;
     if (cb) cb(uv_error(status, errc::io_error, "read from " + peer_));
@@ -162,8 +276,17 @@ class TcpStream final : public Stream {
 
   uv_tcp_t* tcp_;
   std::string peer_;
-  ReadCallback on_read_;
+  ReadCallback on_read_;  // null: stopped
   bool reading_ = false;  // libuv reads the socket
+  // What arrived while stopped (bytes, then maybe the end or an error), and
+  // the timer that hands it to the next reader. Rare: made on first use.
+  std::string held_;
+  int held_status_ = 0;
+  uv_timer_t* held_timer_ = nullptr;
+  // Writes that went out whole and wait to report, and the idle handle that
+  // reports them (made on first use).
+  std::vector<DoneCallback> written_;
+  uv_idle_t* written_idle_ = nullptr;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -37,9 +37,10 @@ std::unique_ptr<PooledConnection> ConnectionPool::take(const std::string& key) {
   if (found == idle_.end() || found->second.empty()) return nullptr;
   IdleList& list = found->second;
   auto c = std::move(list.back().connection);
-  list.pop_back();
+  // The node waits for the next keep_idle(), and an emptied list stays in
+  // the map until expire(): a busy key costs no allocation per request.
+  spare_.splice(spare_.end(), list, std::prev(list.end()));
   --idle_count_;
-  if (list.empty()) idle_.erase(found);
   c->stream->read_stop();
   return c;
 }
@@ -65,7 +66,12 @@ void ConnectionPool::keep_idle(std::unique_ptr<PooledConnection> c, std::uint64_
   IdleList& list = idle_[c->key];
   const auto expires =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(idle_timeout_ms);
-  list.push_back(Idle{std::move(c), expires});
+  if (spare_.empty()) {
+    list.push_back(Idle{std::move(c), expires});
+  } else {
+    list.splice(list.end(), spare_, spare_.begin());
+    list.back() = Idle{std::move(c), expires};
+  }
   ++idle_count_;
   auto it = std::prev(list.end());
   PooledConnection* raw = it->connection.get();
@@ -115,7 +121,9 @@ void ConnectionPool::arm_timer() {
     return;
   }
   auto due = std::chrono::steady_clock::time_point::max();
-  for (auto& [key, list] : idle_) due = std::min(due, list.front().expires);
+  for (auto& [key, list] : idle_) {
+    if (!list.empty()) due = std::min(due, list.front().expires);
+  }
   const auto now = std::chrono::steady_clock::now();
   const auto ms = due <= now ? 0 : std::chrono::ceil<std::chrono::milliseconds>(due - now).count();
   timer_due_ = due;

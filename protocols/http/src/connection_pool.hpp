@@ -72,7 +72,8 @@ class ConnectionPool {
   void arm_timer();
 
   std::unique_ptr<Timer> timer_;
-  std::map<std::string, IdleList> idle_;  // newest at the back
+  std::map<std::string, IdleList> idle_;  // newest at the back; emptied lists until expire()
+  IdleList spare_;                        // nodes take() freed, for keep_idle() to reuse
   std::size_t idle_count_ = 0;
   std::deque<Waiting> waiting_;
   std::uint64_t next_ticket_ = 1;

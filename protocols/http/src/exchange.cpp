@@ -21,7 +21,7 @@ Exchange::Exchange(RequestEnv& env, std::shared_ptr<RequestState> shared)
 }
 
 Exchange::~Exchange() {
-  *alive_ = false;
+  if (alive_) *alive_ = false;
   if (wait_ticket_) pool_->cancel_wait(wait_ticket_);
 }
 

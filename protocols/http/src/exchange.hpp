@@ -103,8 +103,9 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   const std::shared_ptr<RequestState> shared_;
   std::shared_ptr<SessionState> session_;
   std::shared_ptr<ConnectionPool> pool_;
-  // Cut when this object goes: stream close callbacks may outlive it.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // Cut when this object goes: stream close callbacks may outlive it. Made
+  // by the first close_connection(): a keep-alive request never needs it.
+  std::shared_ptr<bool> alive_;
   State state_ = State::idle;
   std::shared_ptr<Operation> op_;
   Error error_;

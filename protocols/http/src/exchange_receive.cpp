@@ -115,6 +115,7 @@ void Exchange::close_connection() {
   stop_reading();
   env_.notify(Status::closing_connection, StatusInfo{{}, conn_->stream->peer_name(), 0});
   auto connection = std::move(conn_);
+  if (!alive_) alive_ = std::make_shared<bool>(true);
   connection->stream->close([this, alive = alive_] {
     if (*alive) env_.notify(Status::connection_closed);
   });
@@ -138,11 +139,19 @@ void Exchange::arm_timer(Option which, errc code) {
 
 void Exchange::on_status(int major, int minor, int status, std::string_view reason) {
   building_ = Response{};
+  // Room for a usual head at once, rather than growing field by field.
+  building_.fields.reserve(16);
+  building_.raw.reserve(512);
   building_.status = status;
   building_.reason = std::string(reason);
   building_.version = "HTTP/" + std::to_string(major) + "." + std::to_string(minor);
-  building_.raw =
-      building_.version + " " + std::to_string(status) + " " + building_.reason + "\r\n";
+  // Appended into the room reserved above (an assignment would replace it).
+  building_.raw.append(building_.version)
+      .append(" ")
+      .append(std::to_string(status))
+      .append(" ")
+      .append(building_.reason)
+      .append("\r\n");
 }
 
 void Exchange::on_header(std::string_view name, std::string_view value) {
@@ -208,10 +217,14 @@ void Exchange::store_cookies() {
 }
 
 void Exchange::publish_response() {
-  Url shown = url_;
-  shown.user.clear();
-  shown.password.clear();
-  building_.url = create_url(shown).value_or(url_.host_port());
+  if (!(session_->shown_for == url_)) {
+    Url shown = url_;
+    shown.user.clear();
+    shown.password.clear();
+    session_->shown = create_url(shown).value_or(url_.host_port());
+    session_->shown_for = url_;
+  }
+  building_.url = session_->shown;
   building_.redirects = redirects_;
   std::lock_guard lock(shared_->mutex);
   // Moved, not copied: the next head (a redirect's) starts afresh in

@@ -87,7 +87,7 @@ Result<T> call_verb(const Request& request, Verb verb, std::string data, std::si
         }
       },
       async->model};
-  auto r = request.call(verb, std::move(data), max_bytes, &inner);
+  auto r = request.call(verb, std::move(data), max_bytes, std::move(inner));
   if (!r) return r.error();
   return convert(std::move(*r));
 }

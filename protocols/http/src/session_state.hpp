@@ -4,9 +4,11 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "connection_pool.hpp"
 #include "cookie_jar.hpp"
+#include "uvinet/url.hpp"
 
 namespace uvinet::http::detail {
 
@@ -19,6 +21,10 @@ struct SessionState {
   std::shared_ptr<ConnectionPool> pool;
   // Used only when Option::cookies is on; empty and unused otherwise.
   CookieJar cookies;
+  // The last URL a Response named, as text (Exchange::publish_response):
+  // a session's requests mostly go to a few URLs, and create_url is costly.
+  Url shown_for;
+  std::string shown;
 };
 
 }  // namespace uvinet::http::detail

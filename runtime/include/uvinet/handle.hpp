@@ -127,6 +127,11 @@ class Request : public Handle {
   /// such as HTTP's wrap this in typed calls.
   Result<OperationValue> call(int verb, std::string data, std::size_t max_bytes,
                               const AsyncContext<OperationValue>* async = nullptr) const;
+  /// The same, asynchronous (C1), taking `async` over instead of reading it:
+  /// its callback moves into the operation rather than being copied. For
+  /// protocol APIs that wrap the application's callback in one of their own.
+  Result<OperationValue> call(int verb, std::string data, std::size_t max_bytes,
+                              AsyncContext<OperationValue>&& async) const;
 };
 
 }  // namespace uvinet

@@ -23,6 +23,10 @@ class Stream {
   /// Starts reading; while reading already, only replaces the callback, so
   /// a connection handed from one reader to the next costs no system call.
   virtual void read_start(ReadCallback on_read) = 0;
+  /// No read callback runs after it until the next read_start(). Nothing is
+  /// lost: what arrives meanwhile goes to the next reader, and the stream
+  /// need not stop reading the socket (TCP does not, so a stop and a start
+  /// cost no system call).
   virtual void read_stop() = 0;
   /// Queues `data` (owned) for sending; `done` gets the outcome.
   virtual void write(std::string data, DoneCallback done) = 0;
