@@ -3,6 +3,7 @@
 #include "exchange.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "request_writer.hpp"
 
@@ -140,6 +141,10 @@ void Exchange::serve() {
 
 void Exchange::serve_read() {
   const std::size_t available = buffered();
+  if (op_->verb() == verb_read_data && !op_->buffer().empty()) {
+    serve_read_into(op_->buffer());
+    return;
+  }
   if (available == 0) {
     if (state_ == State::complete) {
       finish_op(OperationValue{});  // the end of the body
@@ -159,27 +164,57 @@ void Exchange::serve_read() {
     buffer_.clear();
   } else {
     data = buffer_.substr(buffer_pos_, n);
-    buffer_pos_ += n;
-    if (buffer_pos_ == buffer_.size()) {
-      buffer_.clear();
-      buffer_pos_ = 0;
-    } else if (buffer_pos_ > buffer_.size() / 2) {
-      buffer_.erase(0, buffer_pos_);
-      buffer_pos_ = 0;
-    }
+    consume(n);
   }
   if (paused_ && buffered() < kLowWater) start_reading();
   env_.notify(Status::read_complete, StatusInfo{{}, {}, n});
   finish_op(OperationValue{n, std::move(data)});
 }
 
+// read_data_into(): what on_body() put straight into `into`, then what
+// buffer_ holds, as much as fits; waits only when there is nothing at all.
+void Exchange::serve_read_into(std::span<char> into) {
+  std::size_t n = direct_;
+  const std::size_t more = std::min(into.size() - n, buffered());
+  if (more > 0) {
+    std::memcpy(into.data() + n, buffer_.data() + buffer_pos_, more);
+    consume(more);
+    n += more;
+  }
+  if (n == 0) {
+    if (state_ == State::complete) {
+      finish_op(OperationValue{});  // the end of the body
+    } else if (paused_) {
+      start_reading();
+    }
+    return;  // on_body() fills it, and serve() comes again
+  }
+  if (paused_ && buffered() < kLowWater) start_reading();
+  env_.notify(Status::read_complete, StatusInfo{{}, {}, n});
+  finish_op(OperationValue{n, {}});
+}
+
+// Drops the first `n` buffered bytes, keeping buffer_'s memory for the next.
+void Exchange::consume(std::size_t n) {
+  buffer_pos_ += n;
+  if (buffer_pos_ == buffer_.size()) {
+    buffer_.clear();
+    buffer_pos_ = 0;
+  } else if (buffer_pos_ > buffer_.size() / 2) {
+    buffer_.erase(0, buffer_pos_);
+    buffer_pos_ = 0;
+  }
+}
+
 void Exchange::finish_op(Result<OperationValue> result) {
+  direct_ = 0;
   if (auto op = std::exchange(op_, nullptr)) op->complete(std::move(result));
 }
 
 void Exchange::cancel(Operation& op, const Error& why) {
   if (op_.get() != &op) return;
   op_.reset();
+  direct_ = 0;
   // An operation stopped half way (a timeout, or the handle closing) leaves
   // the request in no state to go on: the connection cannot be reused.
   if (state_ != State::complete && state_ != State::closing && state_ != State::closed) fail(why);

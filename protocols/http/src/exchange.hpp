@@ -55,6 +55,9 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   void start_read(std::shared_ptr<Operation> op);
   void serve();
   void serve_read();
+  void serve_read_into(std::span<char> into);
+  std::span<char> direct_target() const;
+  void consume(std::size_t n);
   void finish_op(Result<OperationValue> result);
   void fail(Error why);
 
@@ -148,6 +151,9 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   std::unique_ptr<ContentDecoder> decoder_;
   std::string buffer_;  // body bytes not read yet, from buffer_pos_ on
   std::size_t buffer_pos_ = 0;
+  // Body bytes on_body() put straight into the pending read_data_into()'s
+  // buffer (they come before buffer_'s, which is empty when it starts).
+  std::size_t direct_ = 0;
   bool paused_ = false;  // reading stopped: buffer_ is full
 };
 

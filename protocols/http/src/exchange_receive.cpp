@@ -41,7 +41,7 @@ void Exchange::on_read(Result<std::string_view> data) {
   }
   response_bytes_ += data->size();
   arm_timer(Option::receive_timeout_ms, errc::receive_timeout);
-  const bool had_data = buffered() > 0;
+  const bool had_data = buffered() + direct_ > 0;
   auto used = parser_.feed(*data);
   if (!used) {
     const Error& e = used.error();
@@ -56,8 +56,8 @@ void Exchange::on_read(Result<std::string_view> data) {
     stop_reading();
     paused_ = true;
   }
-  if (!had_data && buffered() > 0 && op_) {
-    env_.notify(Status::data_available, StatusInfo{{}, {}, buffered()});
+  if (!had_data && buffered() + direct_ > 0 && op_) {
+    env_.notify(Status::data_available, StatusInfo{{}, {}, buffered() + direct_});
   }
   serve();
 }
@@ -221,11 +221,21 @@ void Exchange::publish_response() {
 
 void Exchange::on_body(std::string_view data) {
   if (redirect_) return;  // a redirect's body: nobody reads it
+  // Into a pending read_data_into()'s buffer while it has room, then into
+  // buffer_ for the reads to come.
+  BodyOutput out(direct_target(), buffer_);
   if (decoder_) {
-    if (auto decoded = decoder_->decode(data, buffer_); !decoded) parser_.stop(decoded.error());
-    return;
+    if (auto decoded = decoder_->decode(data, out); !decoded) parser_.stop(decoded.error());
+  } else {
+    out.put(data);
   }
-  buffer_.append(data);
+  direct_ += out.filled();
+}
+
+std::span<char> Exchange::direct_target() const {
+  // Only while nothing is buffered: those bytes come first.
+  if (!op_ || op_->verb() != verb_read_data || buffered() > 0) return {};
+  return op_->buffer().subspan(direct_);
 }
 
 }  // namespace uvinet::http::detail

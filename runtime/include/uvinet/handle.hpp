@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -65,7 +66,8 @@ class Handle {
 class Connection;
 class Request;
 
-/// What an operation completes with: a count (send) or bytes (receive).
+/// What an operation completes with: a count (send, or bytes written into a
+/// buffer the caller lent) or bytes (receive).
 struct OperationValue {
   std::size_t count = 0;
   std::string data;
@@ -127,6 +129,13 @@ class Request : public Handle {
   /// such as HTTP's wrap this in typed calls.
   Result<OperationValue> call(int verb, std::string data, std::size_t max_bytes,
                               const AsyncContext<OperationValue>* async = nullptr) const;
+  /// Starts one of the module's own operations that writes its result into
+  /// `buffer`, memory the caller lends: it must stay alive, and the caller
+  /// must not touch it, until the operation completes (C3); the module sees
+  /// it as Operation::buffer() and completes with the count it wrote. An
+  /// operation cancelled or failed may have written part of it.
+  Result<OperationValue> call_into(int verb, std::span<char> buffer,
+                                   const AsyncContext<OperationValue>* async = nullptr) const;
 };
 
 }  // namespace uvinet
