@@ -19,7 +19,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using test_support::Completion;
+using test_support::fetch_into;
 using test_support::HttpSession;
+using test_support::read_all_into;
 using uvinet::errc;
 using uvinet::Option;
 using uvinet::Request;
@@ -27,29 +29,6 @@ using uvinet_test::Checksum;
 using uvinet_test::Nginx;
 using uvinet_test::shared_nginx;
 namespace http = uvinet::http;
-
-/// Reads the body to its end, synchronously, through a buffer of `size` bytes.
-uvinet::Result<std::string> read_all_into(const Request& request, std::size_t size) {
-  std::vector<char> buffer(size);
-  std::string body;
-  for (;;) {
-    auto n = http::read_data_into(request, buffer);
-    if (!n) return n.error();
-    if (*n == 0) return body;
-    if (*n > size) return uvinet::Error(errc::io_error, "read more than the buffer holds");
-    body.append(buffer.data(), *n);
-  }
-}
-
-/// open_url, then the body through a buffer of `size` bytes.
-uvinet::Result<std::string> fetch_into(HttpSession& s, const std::string& url, std::size_t size) {
-  auto request = http::open_url(s.session, url);
-  if (!request) return request.error();
-  auto body = read_all_into(*request, size);
-  (void)request->close();
-  CHECK(s.recorder.wait_closed(*request));
-  return body;
-}
 
 /// Reads a body from short callbacks on the loop thread, each completion
 /// starting the next read, as an event-driven application does; counts the
@@ -111,6 +90,19 @@ TEST_CASE("read_data_into: synchronous, a large file through 64 KiB and 1 MiB bu
   auto empty = fetch_into(s, nginx.url("/empty.bin"), 100);
   REQUIRE(empty);
   CHECK(empty->empty());
+}
+
+TEST_CASE("read_data_into: the connection is kept alive after bodies read into buffers") {
+  Nginx nginx;
+  HttpSession s;
+  for (std::size_t size : {std::size_t{1} << 20, std::size_t{1000}, std::size_t{1} << 20}) {
+    auto body = fetch_into(s, nginx.url("/large.bin"), size);
+    REQUIRE_MESSAGE(body, body.error().message());
+    CHECK(Checksum::of(*body) == nginx.large_checksum());
+  }
+  const auto log = nginx.wait_for_access_log(3);
+  REQUIRE(log.size() == 3);
+  CHECK(Nginx::connection_count(log) == 1);
 }
 
 TEST_CASE("read_data_into: buffers of 1 byte and of odd sizes give the same bytes") {

@@ -1,5 +1,6 @@
 #include <sys/socket.h>
 
+#include <climits>
 #include <cstring>
 
 #include "tcp.hpp"
@@ -42,7 +43,11 @@ class TcpStream final : public Stream {
     if (reading_) return;
     const int rc = uv_read_start(
         reinterpret_cast<uv_stream_t*>(tcp_),
-        [](uv_handle_t*, size_t, uv_buf_t* buf) { *buf = uv_buf_init(read_buffer, kReadBuffer); },
+        [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+          const auto lent = static_cast<TcpStream*>(h->data)->lent_;
+          *buf = lent.empty() ? uv_buf_init(read_buffer, kReadBuffer)
+                              : uv_buf_init(lent.data(), static_cast<unsigned>(lent.size()));
+        },
         [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
           static_cast<TcpStream*>(s->data)->on_read(n, buf);
         });
@@ -51,6 +56,10 @@ class TcpStream final : public Stream {
       return;
     }
     reading_ = true;
+  }
+
+  void lend_read_buffer(std::span<char> buffer) override {
+    lent_ = buffer.first(std::min<std::size_t>(buffer.size(), UINT_MAX));
   }
 
   void read_stop() override {
@@ -101,6 +110,7 @@ class TcpStream final : public Stream {
     *alive_ = false;
     reading_ = false;
     on_read_ = nullptr;
+    lent_ = {};
     if (!tcp_) {
       if (closed) closed();
       return;
@@ -123,8 +133,9 @@ class TcpStream final : public Stream {
   void close() { close(nullptr); }
 
   void on_read(ssize_t n, const uv_buf_t* buf) {
-    if (n == 0 || !on_read_) return;  // EAGAIN, or nobody listens any more
-    if (n < 0) reading_ = false;      // libuv stops reading at the end or an error
+    if (n > 0 && buf->base == lent_.data()) lent_ = {};  // used: the next read is ours
+    if (n == 0 || !on_read_) return;                     // EAGAIN, or nobody listens any more
+    if (n < 0) reading_ = false;  // libuv stops reading at the end or an error
     if (n == UV_EOF) {
       if (const int reset = pending_socket_error(); reset != 0) {
         fail_read(reset);
@@ -163,6 +174,7 @@ class TcpStream final : public Stream {
   uv_tcp_t* tcp_;
   std::string peer_;
   ReadCallback on_read_;
+  std::span<char> lent_;  // lend_read_buffer(): where the next read goes
   bool reading_ = false;  // libuv reads the socket
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -40,7 +40,7 @@ std::optional<Coding> decodable_coding(std::string_view value) noexcept {
 void BodyOutput::put(std::string_view bytes) {
   const auto space = room();
   const std::size_t n = std::min(space.size(), bytes.size());
-  if (n > 0) std::memcpy(space.data(), bytes.data(), n);
+  if (n > 0 && space.data() != bytes.data()) std::memcpy(space.data(), bytes.data(), n);
   filled_ += n;
   if (n < bytes.size()) spill_.append(bytes.substr(n));
 }

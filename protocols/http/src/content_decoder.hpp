@@ -23,7 +23,9 @@ class BodyOutput {
  public:
   BodyOutput(std::span<char> direct, std::string& spill) noexcept
       : direct_(direct), spill_(spill) {}
-  /// Copies `bytes` out: into the room left in `direct`, the rest to `spill`.
+  /// Copies `bytes` out: into the room left in `direct`, the rest to
+  /// `spill`. Bytes that are there already (read straight into the room)
+  /// are only counted.
   void put(std::string_view bytes);
   /// The part of `direct` not written yet.
   std::span<char> room() const noexcept { return direct_.subspan(filled_); }

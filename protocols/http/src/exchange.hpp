@@ -56,6 +56,8 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   void serve();
   void serve_read();
   void serve_read_into(std::span<char> into);
+  void lend_buffer(std::span<char> into);
+  void take_back_buffer();
   std::span<char> direct_target() const;
   void consume(std::size_t n);
   void finish_op(Result<OperationValue> result);
@@ -154,6 +156,7 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   // Body bytes on_body() put straight into the pending read_data_into()'s
   // buffer (they come before buffer_'s, which is empty when it starts).
   std::size_t direct_ = 0;
+  bool lent_ = false;    // the stream reads into that buffer (lend_buffer())
   bool paused_ = false;  // reading stopped: buffer_ is full
 };
 

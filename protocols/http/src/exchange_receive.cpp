@@ -96,6 +96,7 @@ void Exchange::on_message_done(bool reusable) {
 }
 
 void Exchange::release_connection(bool reusable) {
+  take_back_buffer();
   if (!conn_) return;
   if (!reusable) {
     close_connection();
@@ -111,6 +112,7 @@ void Exchange::release_connection(bool reusable) {
 }
 
 void Exchange::close_connection() {
+  take_back_buffer();
   if (!conn_) return;
   stop_reading();
   env_.notify(Status::closing_connection, StatusInfo{{}, conn_->stream->peer_name(), 0});
