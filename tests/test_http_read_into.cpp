@@ -311,9 +311,10 @@ TEST_CASE("read_data_into: a truncated body fails as read_data does, and again o
           .send("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
           .close());
   HttpSession s;
-  auto failure = [&](bool into) -> uvinet::Error {
+  // size 0: read_data(); a small buffer gets copies, a large one the stream's reads.
+  auto failure = [&](std::size_t size) -> uvinet::Error {
     auto request = http::open_url(s.session, server.url() + "/short").value();
-    auto body = into ? read_all_into(request, 7) : test_support::read_all(request, 7);
+    auto body = size ? read_all_into(request, size) : test_support::read_all(request, 7);
     REQUIRE_FALSE(body);
     std::vector<char> buffer(10);
     auto again = http::read_data_into(request, buffer);
@@ -323,9 +324,25 @@ TEST_CASE("read_data_into: a truncated body fails as read_data does, and again o
     CHECK(s.recorder.wait_closed(request));
     return body.error();
   };
-  const auto by_string = failure(false);
-  const auto by_buffer = failure(true);
-  CHECK(by_buffer.code() == errc::response_truncated);
-  CHECK(by_buffer.code() == by_string.code());
-  CHECK(by_buffer.message() == by_string.message());
+  const auto by_string = failure(0);
+  CHECK(by_string.code() == errc::response_truncated);
+  for (std::size_t size : {std::size_t{7}, std::size_t{1} << 20}) {
+    CAPTURE(size);
+    const auto by_buffer = failure(size);
+    CHECK(by_buffer.code() == by_string.code());
+    CHECK(by_buffer.message() == by_string.message());
+  }
+}
+
+TEST_CASE("read_data_into: a body delimited by the close, read straight into the buffer") {
+  using uvinet_test::Script;
+  uvinet_test::ScriptServer server(
+      Script().expect_request().send("HTTP/1.0 200 OK\r\n\r\nuntil the end").close());
+  HttpSession s;
+  for (std::size_t size : {std::size_t{3}, std::size_t{1} << 20}) {
+    CAPTURE(size);
+    auto body = fetch_into(s, server.url(), size);
+    REQUIRE_MESSAGE(body, body.error().message());
+    CHECK(*body == "until the end");
+  }
 }
