@@ -171,14 +171,18 @@ Result<std::string> read_data(const Request& request, std::size_t max_bytes,
 /// Reads the body into memory the caller owns: up to `buffer.size()` bytes
 /// (decoded when decompress is on), as many as have arrived, waiting only
 /// when none have; completes with the count written to the front of
-/// `buffer`, 0 at the end of the body and never before it. The bytes go
-/// from the connection straight into `buffer` while a read waits, with no
-/// allocation per read, so reusing one buffer for a whole download costs
-/// one copy per byte. `buffer` is lent (C3): with an AsyncContext it must
-/// stay alive, and not be touched, until the read completed; a read that
-/// fails or is cancelled may have written to it. Fails with
-/// errc::invalid_argument on an empty buffer; otherwise as read_data(), with
-/// which it may be mixed on one request.
+/// `buffer`, 0 at the end of the body and never before it. No memory is
+/// allocated for the bytes. A read that waits for bytes gets them with no
+/// copy of ours when the body has a Content-Length or ends with the
+/// connection, is not content-decoded, and `buffer` is 64 KiB or more (or
+/// holds the rest of the body): the socket is read (or the TLS record
+/// decrypted) straight into it, and the read completes with what that one
+/// read gave. Otherwise, and for bytes that arrived before the call, they
+/// are copied once, after chunk and content decoding. `buffer` is lent
+/// (C3): with an AsyncContext it must stay alive, and not be touched, until
+/// the read completed; a read that fails or is cancelled may have written
+/// to it. Fails with errc::invalid_argument on an empty buffer; otherwise
+/// as read_data(), with which it may be mixed on one request.
 Result<std::size_t> read_data_into(const Request& request, std::span<char> buffer,
                                    const AsyncContext<std::size_t>* async = nullptr);
 
