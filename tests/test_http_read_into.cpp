@@ -138,25 +138,30 @@ TEST_CASE("read_data_into: the end of the body is 0, and stays 0") {
 TEST_CASE("read_data_into: mixed with read_data on one request, the bytes stay in order") {
   Nginx& nginx = shared_nginx();
   HttpSession s;
-  auto request = http::open_url(s.session, nginx.url("/large.bin")).value();
-  std::vector<char> buffer(3000);
-  std::string body;
-  for (bool into = true;; into = !into) {
-    if (into) {
-      auto n = http::read_data_into(request, buffer);
-      REQUIRE(n);
-      if (*n == 0) break;
-      body.append(buffer.data(), *n);
-    } else {
-      auto d = http::read_data(request, 5000);
-      REQUIRE(d);
-      if (d->empty()) break;
-      body += *d;
+  // 3000 bytes: copies; 64 KiB: the stream reads into it, then holds the
+  // next bytes until a read (of either kind) waits for them.
+  for (std::size_t size : {std::size_t{3000}, std::size_t{64} << 10}) {
+    CAPTURE(size);
+    auto request = http::open_url(s.session, nginx.url("/large.bin")).value();
+    std::vector<char> buffer(size);
+    std::string body;
+    for (bool into = true;; into = !into) {
+      if (into) {
+        auto n = http::read_data_into(request, buffer);
+        REQUIRE(n);
+        if (*n == 0) break;
+        body.append(buffer.data(), *n);
+      } else {
+        auto d = http::read_data(request, 5000);
+        REQUIRE(d);
+        if (d->empty()) break;
+        body += *d;
+      }
     }
+    CHECK(Checksum::of(body) == nginx.large_checksum());
+    REQUIRE(request.close());
+    CHECK(s.recorder.wait_closed(request));
   }
-  CHECK(Checksum::of(body) == nginx.large_checksum());
-  REQUIRE(request.close());
-  CHECK(s.recorder.wait_closed(request));
 }
 
 TEST_CASE("read_data_into: chunked and gzip-decoded bodies, through buffers of every size") {

@@ -170,7 +170,7 @@ void Exchange::serve_read() {
     data = buffer_.substr(buffer_pos_, n);
     consume(n);
   }
-  if (paused_ && buffered() < kLowWater) start_reading();
+  if (paused_ && !held_ && buffered() < kLowWater) start_reading();
   env_.notify(Status::read_complete, StatusInfo{{}, {}, n});
   finish_op(OperationValue{n, std::move(data)});
 }
@@ -194,7 +194,7 @@ void Exchange::serve_read_into(std::span<char> into) {
     lend_buffer(into);
     return;  // on_body() fills it, and serve() comes again
   }
-  if (paused_ && buffered() < kLowWater) start_reading();
+  if (paused_ && !held_ && buffered() < kLowWater) start_reading();
   env_.notify(Status::read_complete, StatusInfo{{}, {}, n});
   finish_op(OperationValue{n, {}});
 }
@@ -208,6 +208,7 @@ void Exchange::lend_buffer(std::span<char> into) {
   if (left == 0 || (into.size() < kLendAtLeast && into.size() < left)) return;
   conn_->stream->lend_read_buffer(into.first(std::min<std::uint64_t>(into.size(), left)));
   lent_ = true;
+  lent_to_ = into.data();
 }
 
 // Before the read completes or the connection goes: the stream must not

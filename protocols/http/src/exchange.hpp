@@ -156,8 +156,10 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   // Body bytes on_body() put straight into the pending read_data_into()'s
   // buffer (they come before buffer_'s, which is empty when it starts).
   std::size_t direct_ = 0;
-  bool lent_ = false;    // the stream reads into that buffer (lend_buffer())
-  bool paused_ = false;  // reading stopped: buffer_ is full
+  bool lent_ = false;              // the stream reads into that buffer (lend_buffer())
+  const char* lent_to_ = nullptr;  // where, when lent_
+  bool paused_ = false;            // reading stopped: buffer_ is full, or held_
+  bool held_ = false;              // stopped after a lent read, until a read waits
 };
 
 }  // namespace uvinet::http::detail

@@ -15,7 +15,7 @@ void Exchange::begin_response() {
 }
 
 void Exchange::start_reading() {
-  paused_ = false;
+  paused_ = held_ = false;
   if (!conn_) return;
   if (!reading_) {
     reading_ = true;
@@ -42,6 +42,7 @@ void Exchange::on_read(Result<std::string_view> data) {
   response_bytes_ += data->size();
   arm_timer(Option::receive_timeout_ms, errc::receive_timeout);
   const bool had_data = buffered() + direct_ > 0;
+  const bool into_lent = lent_ && data->data() == lent_to_;
   auto used = parser_.feed(*data);
   if (!used) {
     const Error& e = used.error();
@@ -52,9 +53,14 @@ void Exchange::on_read(Result<std::string_view> data) {
     on_message_done(parser_.keep_alive() && !parser_.upgraded() && *used == data->size());
     return;
   }
-  if (buffered() >= kHighWater) {
+  // After a read straight into the caller's buffer, the next bytes wait in
+  // the socket until a read waits for them (held_: serve_read*() start
+  // reading again only then), instead of coming through buffer_, a copy
+  // each way.
+  if (into_lent || buffered() >= kHighWater) {
     stop_reading();
     paused_ = true;
+    held_ = held_ || into_lent;
   }
   if (!had_data && buffered() + direct_ > 0 && op_) {
     env_.notify(Status::data_available, StatusInfo{{}, {}, buffered() + direct_});

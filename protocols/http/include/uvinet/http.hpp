@@ -176,13 +176,14 @@ Result<std::string> read_data(const Request& request, std::size_t max_bytes,
 /// copy of ours when the body has a Content-Length or ends with the
 /// connection, is not content-decoded, and `buffer` is 64 KiB or more (or
 /// holds the rest of the body): the socket is read (or the TLS record
-/// decrypted) straight into it, and the read completes with what that one
-/// read gave. Otherwise, and for bytes that arrived before the call, they
-/// are copied once, after chunk and content decoding. `buffer` is lent
-/// (C3): with an AsyncContext it must stay alive, and not be touched, until
-/// the read completed; a read that fails or is cancelled may have written
-/// to it. Fails with errc::invalid_argument on an empty buffer; otherwise
-/// as read_data(), with which it may be mixed on one request.
+/// decrypted) straight into it, the read completes with what that one read
+/// gave, and the next bytes wait in the socket for the next read.
+/// Otherwise, and for bytes that arrived before the call, they are copied
+/// once, after chunk and content decoding. `buffer` is lent (C3): with an
+/// AsyncContext it must stay alive, and not be touched, until the read
+/// completed; a read that fails or is cancelled may have written to it.
+/// Fails with errc::invalid_argument on an empty buffer; otherwise as
+/// read_data(), with which it may be mixed on one request.
 Result<std::size_t> read_data_into(const Request& request, std::span<char> buffer,
                                    const AsyncContext<std::size_t>* async = nullptr);
 
