@@ -21,11 +21,7 @@ namespace fs = std::filesystem;
 using uvinet_test::Checksum;
 using uvinet_test::Nginx;
 using uvinet_test::ProgramResult;
-
-Nginx& shared_nginx() {
-  static Nginx nginx;  // for the cases that only read from it
-  return nginx;
-}
+using uvinet_test::shared_nginx;
 
 /// A fresh directory, removed with everything in it at the end of the case.
 struct TempDir {

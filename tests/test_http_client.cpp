@@ -23,12 +23,8 @@ using uvinet::Request;
 using uvinet::Status;
 using uvinet_test::Checksum;
 using uvinet_test::Nginx;
+using uvinet_test::shared_nginx;
 namespace http = uvinet::http;
-
-Nginx& shared_nginx() {
-  static Nginx nginx;  // one server for the cases that change nothing on it
-  return nginx;
-}
 
 TEST_CASE("GET small and large files: bytes and checksums match the server's") {
   Nginx& nginx = shared_nginx();

@@ -4,7 +4,9 @@
 #include <doctest/doctest.h>
 #include <zlib.h>
 
+#include <span>
 #include <string>
+#include <vector>
 
 #include "basic_auth.hpp"
 #include "content_decoder.hpp"
@@ -192,6 +194,48 @@ TEST_CASE("content decoding: a bomb stops at the limit, corrupt and cut streams 
   CHECK(decode_all(Coding::gzip, whole.substr(0, whole.size() - 4), 0).error() ==
         errc::response_truncated);
   CHECK(decode_all(Coding::gzip, whole + "trailing junk", 0).error() == errc::invalid_response);
+}
+
+TEST_CASE("content decoding into a caller's buffer first, the rest spilled, in order") {
+  std::string text;
+  for (int i = 0; i < 20000; ++i) text += "line " + std::to_string(i) + "\n";
+  const auto gzip = compress(text, 15 + 16);
+  const std::string zeros(4 << 20, '\0');  // decodes to far more than it takes in
+  const auto bomb = compress(zeros, 15 + 16);
+  for (std::size_t room : {1u, 100u, 16384u, 16385u, 1u << 20}) {
+    for (std::size_t piece : {std::size_t{7}, std::size_t{1} << 20}) {
+      CAPTURE(room);
+      CAPTURE(piece);
+      // As the exchange does: the buffer gets bytes only while none wait in
+      // the spill, and the reader takes both before the next piece.
+      auto run = [&](const std::string& in) {
+        ContentDecoder decoder(Coding::gzip, 0);
+        std::vector<char> buffer(room);
+        std::string spill;
+        std::string got;
+        for (std::size_t i = 0; i < in.size(); i += piece) {
+          BodyOutput out(spill.empty() ? std::span<char>(buffer) : std::span<char>(), spill);
+          REQUIRE(decoder.decode(std::string_view(in).substr(i, piece), out));
+          CHECK(out.filled() <= room);
+          got.append(buffer.data(), out.filled());
+          got += spill;
+          spill.clear();
+        }
+        REQUIRE(decoder.finish());
+        return got;
+      };
+      CHECK(run(gzip) == text);
+      CHECK(run(bomb) == zeros);
+    }
+  }
+  // put(): the same for bytes that need no decoding.
+  std::string spill;
+  std::vector<char> buffer(4);
+  BodyOutput out(buffer, spill);
+  out.put("ab");
+  out.put("cdef");
+  CHECK(std::string(buffer.data(), out.filled()) == "abcd");
+  CHECK(spill == "ef");
 }
 
 TEST_CASE("content decoding: which Content-Encoding values are decoded") {

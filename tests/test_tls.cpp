@@ -98,6 +98,18 @@ TEST_CASE("tls: a good certificate from the trusted CA gives the body intact") {
     REQUIRE(log.size() == 2);
     CHECK(Nginx::connection_count(log) == 1);
   }
+
+  SUBCASE("read_data_into: records decrypted straight into large buffers, copied to small ones") {
+    for (std::size_t size : {std::size_t{1} << 20, std::size_t{1000}, std::size_t{64} << 10}) {
+      CAPTURE(size);
+      auto large = test_support::fetch_into(s, localhost_url(nginx.port(), "/large.bin"), size);
+      REQUIRE_MESSAGE(large, large.error().message());
+      CHECK(uvinet_test::Checksum::of(*large) == nginx.large_checksum());
+    }
+    const auto log = nginx.wait_for_access_log(4);
+    REQUIRE(log.size() == 4);
+    CHECK(Nginx::connection_count(log) == 1);
+  }
 }
 
 TEST_CASE("tls: the CA can come as PEM text instead of a file") {

@@ -159,17 +159,17 @@ Result<Request> Connection::open_request(std::string_view target, Context contex
 namespace {
 
 Result<OperationValue> start_operation(Handle h, OperationKind kind, int verb, std::string data,
-                                       std::size_t max,
+                                       std::size_t max, std::span<char> buffer,
                                        detail::RequestObject::Completion completion,
                                        CallbackModel model) {
   auto request = lookup_as<detail::RequestObject>(h, HandleKind::request);
   if (!request) return request.error();
-  return (*request)->start(kind, verb, std::move(data), max, std::move(completion), model);
+  return (*request)->start(kind, verb, std::move(data), max, buffer, std::move(completion), model);
 }
 
 template <class T, class Convert>
 Result<T> run_operation(Handle h, OperationKind kind, int verb, std::string data, std::size_t max,
-                        const AsyncContext<T>* async, Convert convert) {
+                        std::span<char> buffer, const AsyncContext<T>* async, Convert convert) {
   detail::RequestObject::Completion completion;
   CallbackModel model{};
   if (async) {
@@ -179,7 +179,8 @@ Result<T> run_operation(Handle h, OperationKind kind, int verb, std::string data
     };
     model = async->model;
   }
-  auto r = start_operation(h, kind, verb, std::move(data), max, std::move(completion), model);
+  auto r =
+      start_operation(h, kind, verb, std::move(data), max, buffer, std::move(completion), model);
   if (!r) return std::move(r.error());
   return convert(std::move(*r));
 }
@@ -193,27 +194,34 @@ Result<std::shared_ptr<void>> request_state(const Request& request) {
 }
 
 Result<std::size_t> Request::send(std::string data, const AsyncContext<std::size_t>* async) const {
-  return run_operation<std::size_t>(*this, OperationKind::send, 0, std::move(data), 0, async,
+  return run_operation<std::size_t>(*this, OperationKind::send, 0, std::move(data), 0, {}, async,
                                     [](OperationValue v) { return v.count; });
 }
 
 Result<std::string> Request::receive(std::size_t max_bytes,
                                      const AsyncContext<std::string>* async) const {
   if (max_bytes == 0) return Error(errc::invalid_argument, "receive of 0 bytes");
-  return run_operation<std::string>(*this, OperationKind::receive, 0, {}, max_bytes, async,
+  return run_operation<std::string>(*this, OperationKind::receive, 0, {}, max_bytes, {}, async,
                                     [](OperationValue v) { return std::move(v.data); });
 }
 
 Result<OperationValue> Request::call(int verb, std::string data, std::size_t max_bytes,
                                      const AsyncContext<OperationValue>* async) const {
   return run_operation<OperationValue>(*this, OperationKind::call, verb, std::move(data), max_bytes,
+                                       {}, async, [](OperationValue v) { return v; });
+}
+
+Result<OperationValue> Request::call_into(int verb, std::span<char> buffer,
+                                          const AsyncContext<OperationValue>* async) const {
+  if (buffer.empty()) return Error(errc::invalid_argument, "call_into with an empty buffer");
+  return run_operation<OperationValue>(*this, OperationKind::call, verb, {}, buffer.size(), buffer,
                                        async, [](OperationValue v) { return v; });
 }
 
 Result<OperationValue> Request::call(int verb, std::string data, std::size_t max_bytes,
                                      AsyncContext<OperationValue>&& async) const {
   if (!async.callback) return Error(errc::invalid_argument, "AsyncContext without a callback");
-  return start_operation(*this, OperationKind::call, verb, std::move(data), max_bytes,
+  return start_operation(*this, OperationKind::call, verb, std::move(data), max_bytes, {},
                          std::move(async.callback), async.model);
 }
 

@@ -15,12 +15,13 @@ class OperationImpl final : public Operation, public std::enable_shared_from_thi
   enum Phase : int { starting, pending, inline_done };
 
   OperationImpl(std::shared_ptr<RequestObject> owner, OperationKind kind, int verb,
-                std::string data, std::size_t max_bytes, std::uint8_t sides)
+                std::string data, std::size_t max_bytes, std::span<char> buffer, std::uint8_t sides)
       : owner_(std::move(owner)),
         kind_(kind),
         verb_(verb),
         data_(std::move(data)),
         max_bytes_(max_bytes),
+        buffer_(buffer),
         sides_(sides) {}
 
   OperationKind kind() const override { return kind_; }
@@ -31,6 +32,7 @@ class OperationImpl final : public Operation, public std::enable_shared_from_thi
     owner_->complete(*this, std::move(result));
   }
   bool completed() const override { return done_.load(); }
+  std::span<char> buffer() const override { return buffer_; }
 
   // Runtime side.
   std::shared_ptr<RequestObject> owner_;
@@ -38,6 +40,7 @@ class OperationImpl final : public Operation, public std::enable_shared_from_thi
   const int verb_;
   std::string data_;
   const std::size_t max_bytes_;
+  const std::span<char> buffer_;
   const std::uint8_t sides_;
   RequestObject::Completion completion_;  // empty: synchronous
   CallbackModel model_{};

@@ -37,8 +37,8 @@ std::uint8_t RequestObject::sides_of(OperationKind kind) const {
 }
 
 Result<OperationValue> RequestObject::start(OperationKind kind, int verb, std::string data,
-                                            std::size_t max_bytes, Completion completion,
-                                            CallbackModel model) {
+                                            std::size_t max_bytes, std::span<char> buffer,
+                                            Completion completion, CallbackModel model) {
   const bool sync = !completion;
   // Only the errors need it: built on demand, not on every operation.
   const auto where = [&] {
@@ -68,7 +68,7 @@ Result<OperationValue> RequestObject::start(OperationKind kind, int verb, std::s
   }
   auto op =
       std::make_shared<OperationImpl>(std::static_pointer_cast<RequestObject>(shared_from_this()),
-                                      kind, verb, std::move(data), max_bytes, sides);
+                                      kind, verb, std::move(data), max_bytes, buffer, sides);
   op->completion_ = std::move(completion);
   op->model_ = model;
   if (sync) op->sync_result_.emplace();
@@ -241,7 +241,8 @@ void RequestObject::complete(OperationImpl& op, Result<OperationValue> result) {
   } else {
     StatusInfo info;
     if (result) {
-      info.number = op.kind_ == OperationKind::send ? result->count : result->data.size();
+      const bool counted = op.kind_ == OperationKind::send || !op.buffer_.empty();
+      info.number = counted ? result->count : result->data.size();
     } else {
       info.error = result.error();
       notify(Status::request_error, info);

@@ -34,9 +34,11 @@ class RequestObject final : public HandleObject {
     return static_cast<ConnectionObject&>(*parent());
   }
 
-  /// Starts an operation. `completion` empty means synchronous (C1).
+  /// Starts an operation. `completion` empty means synchronous (C1);
+  /// `buffer`: call_into's memory, empty for the others.
   Result<OperationValue> start(OperationKind kind, int verb, std::string data,
-                               std::size_t max_bytes, Completion completion, CallbackModel model);
+                               std::size_t max_bytes, std::span<char> buffer, Completion completion,
+                               CallbackModel model);
 
   /// Completes `op` exactly once (loop thread).
   void complete(OperationImpl& op, Result<OperationValue> result);

@@ -52,6 +52,7 @@ class SlotStream final : public Stream {
     slot_.reset();
   }
   const std::string& peer_name() const override { return inner_->peer_name(); }
+  void lend_read_buffer(std::span<char> buffer) override { inner_->lend_read_buffer(buffer); }
 
  private:
   std::unique_ptr<Stream> inner_;

@@ -1,5 +1,6 @@
 #include <sys/socket.h>
 
+#include <climits>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -49,12 +50,26 @@ class TcpStream final : public Stream {
     if (!reading_) start_reading();
   }
 
+  void lend_read_buffer(std::span<char> buffer) override {
+    lent_ = buffer.first(std::min<std::size_t>(buffer.size(), UINT_MAX));
+    if (!buffer.empty()) lent_since_stop_ = true;
+  }
+
   // Lazy: libuv goes on reading, so a connection handed from one reader to
   // the next (a keep-alive request ends, the pool takes it, the next request
   // takes it back) changes nothing in the epoll set. Only when something
   // arrives while stopped does libuv stop for real; that is held for the
-  // next read_start().
-  void read_stop() override { on_read_ = nullptr; }
+  // next read_start(). Except after a reader that lent buffers: it reads a
+  // bulk body, and the next bytes should wait in the socket for its next
+  // buffer rather than be copied into ours and then into that one.
+  void read_stop() override {
+    on_read_ = nullptr;
+    lent_ = {};
+    if (std::exchange(lent_since_stop_, false) && reading_ && tcp_) {
+      uv_read_stop(reinterpret_cast<uv_stream_t*>(tcp_));
+      reading_ = false;
+    }
+  }
 
   void write(std::string data, DoneCallback done) override {
     if (!tcp_) {
@@ -124,6 +139,7 @@ class TcpStream final : public Stream {
       uv_close(reinterpret_cast<uv_handle_t*>(std::exchange(written_idle_, nullptr)),
                [](uv_handle_t* h) { delete reinterpret_cast<uv_idle_t*>(h); });
     }
+    lent_ = {};
     if (!tcp_) {
       if (closed) closed();
       return;
@@ -148,7 +164,11 @@ class TcpStream final : public Stream {
   void start_reading() {
     const int rc = uv_read_start(
         reinterpret_cast<uv_stream_t*>(tcp_),
-        [](uv_handle_t*, size_t, uv_buf_t* buf) { *buf = uv_buf_init(read_buffer, kReadBuffer); },
+        [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+          const auto lent = static_cast<TcpStream*>(h->data)->lent_;
+          *buf = lent.empty() ? uv_buf_init(read_buffer, kReadBuffer)
+                              : uv_buf_init(lent.data(), static_cast<unsigned>(lent.size()));
+        },
         [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
           static_cast<TcpStream*>(s->data)->on_read(n, buf);
         });
@@ -160,7 +180,8 @@ class TcpStream final : public Stream {
   }
 
   void on_read(ssize_t n, const uv_buf_t* buf) {
-    if (n == 0) return;           // EAGAIN
+    if (n > 0 && buf->base == lent_.data()) lent_ = {};  // used: the next read is ours
+    if (n == 0) return;                                  // EAGAIN
     if (n < 0) reading_ = false;  // libuv stops reading at the end or an error
     if (!on_read_) {
       hold(n, buf);
@@ -277,6 +298,8 @@ class TcpStream final : public Stream {
   uv_tcp_t* tcp_;
   std::string peer_;
   ReadCallback on_read_;  // null: stopped
+  std::span<char> lent_;  // lend_read_buffer(): where the next read goes
+  bool lent_since_stop_ = false;
   bool reading_ = false;  // libuv reads the socket
   // What arrived while stopped (bytes, then maybe the end or an error), and
   // the timer that hands it to the next reader. Rare: made on first use.

@@ -83,6 +83,8 @@ class TlsStreamImpl final : public TlsStream {
       });
   }
 
+  void lend_read_buffer(std::span<char> buffer) override { lent_ = buffer; }
+
   void read_stop() override {
     on_read_ = nullptr;
     timer_->stop();
@@ -118,6 +120,7 @@ class TlsStreamImpl final : public TlsStream {
   void close(std::function<void()> closed) override {
     *alive_ = false;
     on_read_ = nullptr;
+    lent_ = {};
     handshake_done_ = nullptr;
     if (timer_) timer_->stop();
     if (state_ == State::ready) {
@@ -232,11 +235,15 @@ class TlsStreamImpl final : public TlsStream {
   void pump() {
     const auto alive = alive_;
     while (on_read_ && state_ == State::ready) {
-      const int n = mbedtls_ssl_read(&ssl_, plain_buffer, kPlainBuffer);
+      // Decrypted straight into a lent buffer when there is one.
+      auto* const into =
+          lent_.empty() ? plain_buffer : reinterpret_cast<unsigned char*>(lent_.data());
+      const int n = mbedtls_ssl_read(&ssl_, into, lent_.empty() ? kPlainBuffer : lent_.size());
       flush();             // an alert mbedTLS answers with
       auto cb = on_read_;  // the reader may call read_stop() or close()
       if (n > 0) {
-        cb(std::string_view(reinterpret_cast<const char*>(plain_buffer), std::size_t(n)));
+        if (into != plain_buffer) lent_ = {};  // used: the next read is ours
+        cb(std::string_view(reinterpret_cast<const char*>(into), std::size_t(n)));
         if (!*alive) return;
         continue;
       }
@@ -273,6 +280,7 @@ class TlsStreamImpl final : public TlsStream {
   DoneCallback handshake_done_;
   std::string session_key_;  // where this server's session is kept; empty: not kept
   ReadCallback on_read_;
+  std::span<char> lent_;  // lend_read_buffer(): where the next plaintext goes
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

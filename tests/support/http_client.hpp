@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 #include "support/recorder.hpp"
 #include "uvinet/http.hpp"
@@ -43,6 +44,30 @@ inline uvinet::Result<std::string> read_all(const uvinet::Request& request,
     if (data->empty()) return body;
     body += *data;
   }
+}
+
+/// Reads the body to its end, synchronously, through a buffer of `size` bytes.
+inline uvinet::Result<std::string> read_all_into(const uvinet::Request& request, std::size_t size) {
+  std::vector<char> buffer(size);
+  std::string body;
+  for (;;) {
+    auto n = uvinet::http::read_data_into(request, buffer);
+    if (!n) return n.error();
+    if (*n == 0) return body;
+    if (*n > size) return uvinet::Error(uvinet::errc::io_error, "read more than the buffer holds");
+    body.append(buffer.data(), *n);
+  }
+}
+
+/// open_url, then the body through a buffer of `size` bytes.
+inline uvinet::Result<std::string> fetch_into(HttpSession& s, const std::string& url,
+                                              std::size_t size) {
+  auto request = uvinet::http::open_url(s.session, url);
+  if (!request) return request.error();
+  auto body = read_all_into(*request, size);
+  (void)request->close();
+  CHECK(s.recorder.wait_closed(*request));
+  return body;
 }
 
 /// A whole response: status and body, or the error that stopped it.

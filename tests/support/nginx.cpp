@@ -383,4 +383,9 @@ std::size_t Nginx::connection_count(const std::vector<LogLine>& log) {
   return connections.size();
 }
 
+Nginx& shared_nginx() {
+  static Nginx nginx;
+  return nginx;
+}
+
 }  // namespace uvinet_test

@@ -168,4 +168,8 @@ class Nginx {
   ChildProcess nginx_;
 };
 
+/// One nginx with the default options for a whole test program, started on
+/// first use: for the cases that only read from it.
+Nginx& shared_nginx();
+
 }  // namespace uvinet_test

@@ -221,32 +221,41 @@ std::optional<std::string> Transfer::accept_body(const http::Response& response)
 }
 
 void Transfer::read_body() {
+  // The body goes through one buffer, held while reads may write to it.
+  if (!piece_) piece_ = std::make_unique_for_overwrite<char[]>(kPiece);
   for (;;) {
-    AsyncContext<std::string> async{[this](Result<std::string> data) {
-      if (on_data(std::move(data))) read_body();
+    AsyncContext<std::size_t> async{[this](Result<std::size_t> n) {
+      if (on_data(n)) read_body();
     }};
-    auto data = http::read_data(request_, kPiece, &async);
-    if (data.pending() || !on_data(std::move(data))) return;
+    auto n = http::read_data_into(request_, {piece_.get(), kPiece}, &async);
+    if (n.pending() || !on_data(n)) return;
   }
 }
 
-// True when the body goes on.
-bool Transfer::on_data(Result<std::string> data) {
+// True when the body goes on. Otherwise no read is in flight any more: the
+// buffer goes.
+bool Transfer::on_data(const Result<std::size_t>& n) {
+  const bool more = take(n);
+  if (!more) piece_.reset();
+  return more;
+}
+
+bool Transfer::take(const Result<std::size_t>& n) {
   if (finished_) return false;
-  if (!data) {
-    fail(data.error().message());
+  if (!n) {
+    fail(n.error().message());
     return false;
   }
-  if (data->empty()) {
+  if (*n == 0) {
     finish();
     return false;
   }
-  if (const auto ec = output_.write(*data)) {
+  if (const auto ec = output_.write(std::string_view(piece_.get(), *n))) {
     const std::string where = setup_.output_path.empty() ? "stdout" : setup_.output_path;
     fail(fmt::format("write {}: {}", where, ec.message()));
     return false;
   }
-  bytes_ += data->size();
+  bytes_ += *n;
   return true;
 }
 

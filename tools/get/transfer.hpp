@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -63,7 +64,8 @@ class Transfer {
   std::optional<std::string> check_complete(const http::Response& response);
   std::optional<std::string> accept_body(const http::Response& response);
   void read_body();
-  bool on_data(Result<std::string> data);
+  bool on_data(const Result<std::size_t>& n);
+  bool take(const Result<std::size_t>& n);
   void fail(const std::string& why) { finish(why); }
   void finish(std::optional<std::string> error = std::nullopt);
   double elapsed() const;
@@ -75,6 +77,7 @@ class Transfer {
   std::function<void()> done_;
 
   Request request_;
+  std::unique_ptr<char[]> piece_;  // read_data_into()'s buffer while the body comes
   Output output_;
   int upload_fd_ = -1;
   std::uint64_t upload_size_ = 0;

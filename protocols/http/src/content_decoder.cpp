@@ -2,7 +2,10 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
+#include <climits>
+#include <cstring>
 
 #include "response_parser.hpp"
 
@@ -34,6 +37,14 @@ std::optional<Coding> decodable_coding(std::string_view value) noexcept {
   return std::nullopt;
 }
 
+void BodyOutput::put(std::string_view bytes) {
+  const auto space = room();
+  const std::size_t n = std::min(space.size(), bytes.size());
+  if (n > 0 && space.data() != bytes.data()) std::memcpy(space.data(), bytes.data(), n);
+  filled_ += n;
+  if (n < bytes.size()) spill_.append(bytes.substr(n));
+}
+
 ContentDecoder::ContentDecoder(Coding coding, std::uint64_t max_output)
     : z_(std::make_unique<Zlib>(coding == Coding::gzip ? kGzip : kZlib)),
       coding_(coding),
@@ -42,6 +53,11 @@ ContentDecoder::ContentDecoder(Coding coding, std::uint64_t max_output)
 ContentDecoder::~ContentDecoder() = default;
 
 Result<void> ContentDecoder::decode(std::string_view in, std::string& out) {
+  BodyOutput to(std::span<char>(), out);
+  return decode(in, to);
+}
+
+Result<void> ContentDecoder::decode(std::string_view in, BodyOutput& out) {
   if (!z_->ready) return Error(errc::invalid_response, "content decoding: zlib did not start");
   if (in.empty()) return {};
   if (ended_) {
@@ -51,22 +67,31 @@ Result<void> ContentDecoder::decode(std::string_view in, std::string& out) {
   return inflate_some(in, out);
 }
 
-Result<void> ContentDecoder::inflate_some(std::string_view in, std::string& out) {
+Result<void> ContentDecoder::inflate_some(std::string_view in, BodyOutput& out) {
   z_stream& z = z_->stream;
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   z.avail_in = static_cast<uInt>(in.size());
   std::array<char, 16 * 1024> chunk;
-  while (z.avail_in > 0 && !ended_) {
-    z.next_out = reinterpret_cast<Bytef*>(chunk.data());
-    z.avail_out = static_cast<uInt>(chunk.size());
+  // Until zlib has taken all the input and given all the output it can:
+  // a call that filled the output may hold more back, input used or not.
+  while (!ended_) {
+    // Straight into the application's buffer while it has room; the rest
+    // through `chunk` to the spill.
+    const auto room = out.room();
+    char* const to = room.empty() ? chunk.data() : room.data();
+    const std::size_t space =
+        room.empty() ? chunk.size() : std::min<std::size_t>(room.size(), UINT_MAX);
+    z.next_out = reinterpret_cast<Bytef*>(to);
+    z.avail_out = static_cast<uInt>(space);
     const int rc = inflate(&z, Z_NO_FLUSH);
-    const std::size_t produced = chunk.size() - z.avail_out;
+    const std::size_t produced = space - z.avail_out;
     if (rc == Z_DATA_ERROR && coding_ == Coding::deflate && !raw_tried_ && total_out_ == 0 &&
         total_in_ == 0) {
       // "deflate" means the zlib format (RFC 9110), but some servers send raw
       // deflate data: try that once, from the start.
       return restart_as_raw_deflate(in, out);
     }
+    if (rc == Z_BUF_ERROR && produced == 0 && z.avail_in == 0) break;  // wants more input
     if (rc != Z_OK && rc != Z_STREAM_END && !(rc == Z_BUF_ERROR && produced > 0)) {
       return Error(errc::invalid_response,
                    std::string("content decoding: corrupt ") +
@@ -78,8 +103,13 @@ Result<void> ContentDecoder::inflate_some(std::string_view in, std::string& out)
       return Error(errc::decoded_too_large, "content decoding: the body decodes to more than " +
                                                 std::to_string(max_output_) + " bytes");
     }
-    out.append(chunk.data(), produced);
+    if (room.empty()) {
+      out.spill().append(chunk.data(), produced);
+    } else {
+      out.commit(produced);
+    }
     if (rc == Z_STREAM_END) ended_ = true;
+    if (z.avail_in == 0 && z.avail_out > 0) break;  // all in, all out
   }
   total_in_ += in.size() - z.avail_in;
   if (z.avail_in > 0) {
@@ -89,7 +119,7 @@ Result<void> ContentDecoder::inflate_some(std::string_view in, std::string& out)
   return {};
 }
 
-Result<void> ContentDecoder::restart_as_raw_deflate(std::string_view in, std::string& out) {
+Result<void> ContentDecoder::restart_as_raw_deflate(std::string_view in, BodyOutput& out) {
   raw_tried_ = true;
   z_ = std::make_unique<Zlib>(kRawDeflate);
   if (!z_->ready) return Error(errc::invalid_response, "content decoding: zlib did not start");

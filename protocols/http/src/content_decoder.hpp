@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,30 @@
 namespace uvinet::http::detail {
 
 enum class Coding { gzip, deflate };
+
+/// Where body bytes go: straight into `direct` (an application's buffer)
+/// while it has room, the rest appended to `spill`.
+class BodyOutput {
+ public:
+  BodyOutput(std::span<char> direct, std::string& spill) noexcept
+      : direct_(direct), spill_(spill) {}
+  /// Copies `bytes` out: into the room left in `direct`, the rest to
+  /// `spill`. Bytes that are there already (read straight into the room)
+  /// are only counted.
+  void put(std::string_view bytes);
+  /// The part of `direct` not written yet.
+  std::span<char> room() const noexcept { return direct_.subspan(filled_); }
+  /// `n` bytes of room() were written by the caller.
+  void commit(std::size_t n) noexcept { filled_ += n; }
+  /// The bytes written into `direct`.
+  std::size_t filled() const noexcept { return filled_; }
+  std::string& spill() noexcept { return spill_; }
+
+ private:
+  std::span<char> direct_;
+  std::size_t filled_ = 0;
+  std::string& spill_;
+};
 
 /// The coding a Content-Encoding value names, when it is one we decode:
 /// "gzip", "x-gzip" or "deflate", in any case, alone. Anything else ("br",
@@ -29,9 +54,12 @@ class ContentDecoder {
   ContentDecoder(const ContentDecoder&) = delete;
   ContentDecoder& operator=(const ContentDecoder&) = delete;
 
-  /// Decodes `in`, appending to `out`. Fails with errc::invalid_response on
-  /// corrupt data or bytes after the end of the compressed stream, and with
+  /// Decodes `in` into `out` (inflating straight into its room while there
+  /// is some). Fails with errc::invalid_response on corrupt data or bytes
+  /// after the end of the compressed stream, and with
   /// errc::decoded_too_large past the limit.
+  Result<void> decode(std::string_view in, BodyOutput& out);
+  /// decode(), appending to `out`.
   Result<void> decode(std::string_view in, std::string& out);
   /// The body ended: fails with errc::response_truncated unless the
   /// compressed stream was complete.
@@ -39,8 +67,8 @@ class ContentDecoder {
   std::uint64_t decoded() const noexcept { return total_out_; }
 
  private:
-  Result<void> restart_as_raw_deflate(std::string_view in, std::string& out);
-  Result<void> inflate_some(std::string_view in, std::string& out);
+  Result<void> restart_as_raw_deflate(std::string_view in, BodyOutput& out);
+  Result<void> inflate_some(std::string_view in, BodyOutput& out);
 
   struct Zlib;
   std::unique_ptr<Zlib> z_;

@@ -3,6 +3,7 @@
 #include "exchange.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "request_writer.hpp"
 
@@ -10,6 +11,10 @@ namespace uvinet::http::detail {
 namespace {
 
 constexpr std::size_t kLowWater = 256 * 1024;  // reading resumes below this
+// The smallest buffer a stream reads into (lend_buffer()), unless the rest
+// of the body fits: a smaller one would cost a system call per few bytes,
+// where the stream's own buffer takes more at once and a copy is cheap.
+constexpr std::size_t kLendAtLeast = 64 * 1024;
 
 }  // namespace
 
@@ -140,6 +145,10 @@ void Exchange::serve() {
 
 void Exchange::serve_read() {
   const std::size_t available = buffered();
+  if (op_->verb() == verb_read_data && !op_->buffer().empty()) {
+    serve_read_into(op_->buffer());
+    return;
+  }
   if (available == 0) {
     if (state_ == State::complete) {
       finish_op(OperationValue{});  // the end of the body
@@ -159,27 +168,79 @@ void Exchange::serve_read() {
     buffer_.clear();
   } else {
     data = buffer_.substr(buffer_pos_, n);
-    buffer_pos_ += n;
-    if (buffer_pos_ == buffer_.size()) {
-      buffer_.clear();
-      buffer_pos_ = 0;
-    } else if (buffer_pos_ > buffer_.size() / 2) {
-      buffer_.erase(0, buffer_pos_);
-      buffer_pos_ = 0;
-    }
+    consume(n);
   }
-  if (paused_ && buffered() < kLowWater) start_reading();
+  if (paused_ && !held_ && buffered() < kLowWater) start_reading();
   env_.notify(Status::read_complete, StatusInfo{{}, {}, n});
   finish_op(OperationValue{n, std::move(data)});
 }
 
+// read_data_into(): what on_body() put straight into `into`, then what
+// buffer_ holds, as much as fits; waits only when there is nothing at all.
+void Exchange::serve_read_into(std::span<char> into) {
+  std::size_t n = direct_;
+  const std::size_t more = std::min(into.size() - n, buffered());
+  if (more > 0) {
+    std::memcpy(into.data() + n, buffer_.data() + buffer_pos_, more);
+    consume(more);
+    n += more;
+  }
+  if (n == 0) {
+    if (state_ == State::complete) {
+      finish_op(OperationValue{});  // the end of the body
+      return;
+    }
+    if (paused_) start_reading();
+    lend_buffer(into);
+    return;  // on_body() fills it, and serve() comes again
+  }
+  if (paused_ && !held_ && buffered() < kLowWater) start_reading();
+  env_.notify(Status::read_complete, StatusInfo{{}, {}, n});
+  finish_op(OperationValue{n, {}});
+}
+
+// A read waiting on a body with no framing or coding left to undo, into a
+// buffer large enough: the stream reads straight into it (no more than the
+// body's bytes), and on_body() finds them in place.
+void Exchange::lend_buffer(std::span<char> into) {
+  if (!conn_ || decoder_ || redirect_) return;
+  const std::uint64_t left = parser_.plain_body_left();
+  if (left == 0 || (into.size() < kLendAtLeast && into.size() < left)) return;
+  conn_->stream->lend_read_buffer(into.first(std::min<std::uint64_t>(into.size(), left)));
+  lent_ = true;
+  lent_to_ = into.data();
+}
+
+// Before the read completes or the connection goes: the stream must not
+// write there any more.
+void Exchange::take_back_buffer() {
+  if (!std::exchange(lent_, false)) return;
+  if (conn_) conn_->stream->lend_read_buffer({});
+}
+
+// Drops the first `n` buffered bytes, keeping buffer_'s memory for the next.
+void Exchange::consume(std::size_t n) {
+  buffer_pos_ += n;
+  if (buffer_pos_ == buffer_.size()) {
+    buffer_.clear();
+    buffer_pos_ = 0;
+  } else if (buffer_pos_ > buffer_.size() / 2) {
+    buffer_.erase(0, buffer_pos_);
+    buffer_pos_ = 0;
+  }
+}
+
 void Exchange::finish_op(Result<OperationValue> result) {
+  take_back_buffer();
+  direct_ = 0;
   if (auto op = std::exchange(op_, nullptr)) op->complete(std::move(result));
 }
 
 void Exchange::cancel(Operation& op, const Error& why) {
   if (op_.get() != &op) return;
   op_.reset();
+  take_back_buffer();
+  direct_ = 0;
   // An operation stopped half way (a timeout, or the handle closing) leaves
   // the request in no state to go on: the connection cannot be reused.
   if (state_ != State::complete && state_ != State::closing && state_ != State::closed) fail(why);
@@ -202,6 +263,7 @@ void Exchange::close(std::function<void()> released) {
   stop_timer();
   if (wait_ticket_) pool_->cancel_wait(std::exchange(wait_ticket_, 0));
   tunnel_.reset();
+  take_back_buffer();
   if (!conn_) {
     state_ = State::closed;
     if (auto done = std::move(released_)) done();

@@ -55,6 +55,11 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   void start_read(std::shared_ptr<Operation> op);
   void serve();
   void serve_read();
+  void serve_read_into(std::span<char> into);
+  void lend_buffer(std::span<char> into);
+  void take_back_buffer();
+  std::span<char> direct_target() const;
+  void consume(std::size_t n);
   void finish_op(Result<OperationValue> result);
   void fail(Error why);
 
@@ -149,7 +154,13 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   std::unique_ptr<ContentDecoder> decoder_;
   std::string buffer_;  // body bytes not read yet, from buffer_pos_ on
   std::size_t buffer_pos_ = 0;
-  bool paused_ = false;  // reading stopped: buffer_ is full
+  // Body bytes on_body() put straight into the pending read_data_into()'s
+  // buffer (they come before buffer_'s, which is empty when it starts).
+  std::size_t direct_ = 0;
+  bool lent_ = false;              // the stream reads into that buffer (lend_buffer())
+  const char* lent_to_ = nullptr;  // where, when lent_
+  bool paused_ = false;            // reading stopped: buffer_ is full, or held_
+  bool held_ = false;              // stopped after a lent read, until a read waits
 };
 
 }  // namespace uvinet::http::detail

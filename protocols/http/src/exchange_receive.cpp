@@ -15,7 +15,7 @@ void Exchange::begin_response() {
 }
 
 void Exchange::start_reading() {
-  paused_ = false;
+  paused_ = held_ = false;
   if (!conn_) return;
   if (!reading_) {
     reading_ = true;
@@ -41,7 +41,8 @@ void Exchange::on_read(Result<std::string_view> data) {
   }
   response_bytes_ += data->size();
   arm_timer(Option::receive_timeout_ms, errc::receive_timeout);
-  const bool had_data = buffered() > 0;
+  const bool had_data = buffered() + direct_ > 0;
+  const bool into_lent = lent_ && data->data() == lent_to_;
   auto used = parser_.feed(*data);
   if (!used) {
     const Error& e = used.error();
@@ -52,12 +53,17 @@ void Exchange::on_read(Result<std::string_view> data) {
     on_message_done(parser_.keep_alive() && !parser_.upgraded() && *used == data->size());
     return;
   }
-  if (buffered() >= kHighWater) {
+  // After a read straight into the caller's buffer, the next bytes wait in
+  // the socket until a read waits for them (held_: serve_read*() start
+  // reading again only then), instead of coming through buffer_, a copy
+  // each way.
+  if (into_lent || buffered() >= kHighWater) {
     stop_reading();
     paused_ = true;
+    held_ = held_ || into_lent;
   }
-  if (!had_data && buffered() > 0 && op_) {
-    env_.notify(Status::data_available, StatusInfo{{}, {}, buffered()});
+  if (!had_data && buffered() + direct_ > 0 && op_) {
+    env_.notify(Status::data_available, StatusInfo{{}, {}, buffered() + direct_});
   }
   serve();
 }
@@ -96,6 +102,7 @@ void Exchange::on_message_done(bool reusable) {
 }
 
 void Exchange::release_connection(bool reusable) {
+  take_back_buffer();
   if (!conn_) return;
   if (!reusable) {
     close_connection();
@@ -111,6 +118,7 @@ void Exchange::release_connection(bool reusable) {
 }
 
 void Exchange::close_connection() {
+  take_back_buffer();
   if (!conn_) return;
   stop_reading();
   env_.notify(Status::closing_connection, StatusInfo{{}, conn_->stream->peer_name(), 0});
@@ -234,11 +242,21 @@ void Exchange::publish_response() {
 
 void Exchange::on_body(std::string_view data) {
   if (redirect_) return;  // a redirect's body: nobody reads it
+  // Into a pending read_data_into()'s buffer while it has room, then into
+  // buffer_ for the reads to come.
+  BodyOutput out(direct_target(), buffer_);
   if (decoder_) {
-    if (auto decoded = decoder_->decode(data, buffer_); !decoded) parser_.stop(decoded.error());
-    return;
+    if (auto decoded = decoder_->decode(data, out); !decoded) parser_.stop(decoded.error());
+  } else {
+    out.put(data);
   }
-  buffer_.append(data);
+  direct_ += out.filled();
+}
+
+std::span<char> Exchange::direct_target() const {
+  // Only while nothing is buffered: those bytes come first.
+  if (!op_ || op_->verb() != verb_read_data || buffered() > 0) return {};
+  return op_->buffer().subspan(direct_);
 }
 
 }  // namespace uvinet::http::detail

@@ -2,6 +2,7 @@
 // request state, and typed wrappers over Request::call().
 #include <algorithm>
 #include <charconv>
+#include <optional>
 
 #include "http_module.hpp"
 #include "redirect.hpp"
@@ -68,28 +69,41 @@ Result<void> edit_fields(const Request& request, const char* call, Edit edit) {
   return edit((*state)->fields);
 }
 
-/// Request::call with a typed result: `convert` makes the T from the
-/// module's OperationValue, for the synchronous, at-once and pending paths.
+/// A typed result of the module's OperationValue: `start` begins the call
+/// with the context it is given (none: synchronous; it may move from it), and
+/// `convert` makes the T, for the synchronous, at-once and pending paths.
+template <class T, class Convert, class Start>
+Result<T> typed_call(const AsyncContext<T>* async, Convert convert, Start start) {
+  std::optional<AsyncContext<OperationValue>> inner;
+  if (async) {
+    inner.emplace(
+        [callback = async->callback, convert](Result<OperationValue> r) {
+          if (!r) {
+            callback(r.error());
+          } else {
+            callback(convert(std::move(*r)));
+          }
+        },
+        async->model);
+  }
+  auto r = start(inner ? &*inner : nullptr);
+  if (!r) return r.error();
+  return convert(std::move(*r));
+}
+
+/// Request::call with a typed result.
 template <class T, class Convert>
 Result<T> call_verb(const Request& request, Verb verb, std::string data, std::size_t max_bytes,
                     const AsyncContext<T>* async, Convert convert) {
-  if (!async) {
-    auto r = request.call(verb, std::move(data), max_bytes);
-    if (!r) return r.error();
-    return convert(std::move(*r));
-  }
-  AsyncContext<OperationValue> inner{
-      [callback = async->callback, convert](Result<OperationValue> r) {
-        if (!r) {
-          callback(r.error());
-        } else {
-          callback(convert(std::move(*r)));
-        }
-      },
-      async->model};
-  auto r = request.call(verb, std::move(data), max_bytes, std::move(inner));
-  if (!r) return r.error();
-  return convert(std::move(*r));
+  return typed_call<T>(async, convert, [&](AsyncContext<OperationValue>* inner) {
+    // Moved, not copied: the wrapper is the operation's callback now.
+    return inner ? request.call(verb, std::move(data), max_bytes, std::move(*inner))
+                 : request.call(verb, std::move(data), max_bytes);
+  });
+}
+
+Result<std::size_t> to_count(OperationValue v) {
+  return v.count;
 }
 
 Result<void> to_void(OperationValue) {
@@ -223,7 +237,7 @@ Result<void> send_request(const Request& request, std::string body,
 Result<std::size_t> write_data(const Request& request, std::string data,
                                const AsyncContext<std::size_t>* async) {
   return call_verb<std::size_t>(request, detail::verb_write_data, std::move(data), 0, async,
-                                [](OperationValue v) -> Result<std::size_t> { return v.count; });
+                                to_count);
 }
 
 Result<void> end_request(const Request& request, const AsyncContext<void>* async) {
@@ -236,8 +250,7 @@ Result<void> receive_response(const Request& request, const AsyncContext<void>* 
 
 Result<std::size_t> query_data_available(const Request& request,
                                          const AsyncContext<std::size_t>* async) {
-  return call_verb<std::size_t>(request, detail::verb_query_data_available, {}, 0, async,
-                                [](OperationValue v) -> Result<std::size_t> { return v.count; });
+  return call_verb<std::size_t>(request, detail::verb_query_data_available, {}, 0, async, to_count);
 }
 
 Result<std::string> read_data(const Request& request, std::size_t max_bytes,
@@ -246,6 +259,16 @@ Result<std::string> read_data(const Request& request, std::size_t max_bytes,
   return call_verb<std::string>(
       request, detail::verb_read_data, {}, max_bytes, async,
       [](OperationValue v) -> Result<std::string> { return std::move(v.data); });
+}
+
+Result<std::size_t> read_data_into(const Request& request, std::span<char> buffer,
+                                   const AsyncContext<std::size_t>* async) {
+  if (buffer.empty()) {
+    return Error(errc::invalid_argument, "read_data_into: the buffer is empty (0 bytes)");
+  }
+  return typed_call<std::size_t>(async, to_count, [&](AsyncContext<OperationValue>* inner) {
+    return request.call_into(detail::verb_read_data, buffer, inner);
+  });
 }
 
 Result<Request> open_url(const Session& session, std::string_view url,

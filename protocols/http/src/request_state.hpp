@@ -20,7 +20,7 @@ enum Verb : int {
   verb_end_request,
   verb_receive_response,
   verb_query_data_available,
-  verb_read_data,  // max_bytes: the most to return
+  verb_read_data,  // max_bytes: the most to return; with call_into, into its buffer
   verb_open_url,   // send_request and receive_response in one
 };
 

@@ -143,6 +143,11 @@ bool ResponseParser::upgraded() const noexcept {
   return state_ == State::tunnel;
 }
 
+std::uint64_t ResponseParser::plain_body_left() const noexcept {
+  if (state_ == State::body_length) return remaining_;
+  return state_ == State::body_until_close ? UINT64_MAX : 0;
+}
+
 // The one place the state changes; a failed parser stays failed (a sink may
 // have called stop() in the middle of a transition).
 void ResponseParser::set_state(State state) noexcept {

@@ -118,6 +118,11 @@ class ResponseParser {
   bool done() const noexcept;
   /// The last response was 101, or 2xx to CONNECT: the rest is not HTTP.
   bool upgraded() const noexcept;
+  /// How many of the bytes to come are body bytes with no framing among
+  /// them: the rest of a Content-Length body, UINT64_MAX for a body that
+  /// runs to the close, 0 anywhere else (a head, a chunked body). The
+  /// caller may have them read straight where on_body() will see them.
+  std::uint64_t plain_body_left() const noexcept;
   /// Whether the connection may be reused; meaningful once the headers of
   /// the final response are parsed.
   bool keep_alive() const noexcept { return head_.keep_alive; }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -65,7 +66,8 @@ class Handle {
 class Connection;
 class Request;
 
-/// What an operation completes with: a count (send) or bytes (receive).
+/// What an operation completes with: a count (send, or bytes written into a
+/// buffer the caller lent) or bytes (receive).
 struct OperationValue {
   std::size_t count = 0;
   std::string data;
@@ -132,6 +134,13 @@ class Request : public Handle {
   /// protocol APIs that wrap the application's callback in one of their own.
   Result<OperationValue> call(int verb, std::string data, std::size_t max_bytes,
                               AsyncContext<OperationValue>&& async) const;
+  /// Starts one of the module's own operations that writes its result into
+  /// `buffer`, memory the caller lends: it must stay alive, and the caller
+  /// must not touch it, until the operation completes (C3); the module sees
+  /// it as Operation::buffer() and completes with the count it wrote. An
+  /// operation cancelled or failed may have written part of it.
+  Result<OperationValue> call_into(int verb, std::span<char> buffer,
+                                   const AsyncContext<OperationValue>* async = nullptr) const;
 };
 
 }  // namespace uvinet

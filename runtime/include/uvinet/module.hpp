@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -32,7 +33,7 @@ class Handle;
 
 /// Bumped when this interface changes; load_module() refuses a plugin built
 /// against another version.
-inline constexpr int module_abi_version = 4;
+inline constexpr int module_abi_version = 5;
 
 /// send and receive are the generic byte-stream operations (Request::send,
 /// Request::receive); `call` is one of the module's own, named by a verb
@@ -54,6 +55,9 @@ class Operation {
   /// runtime cancelled the operation (close, timeout), later calls are ignored.
   virtual void complete(Result<OperationValue> result) = 0;
   virtual bool completed() const = 0;
+  /// call_into: the caller's memory the result goes into (valid until the
+  /// operation completes; written only before that); empty otherwise.
+  virtual std::span<char> buffer() const = 0;
 };
 
 /// A loop-thread timer. Destroying it stops it.

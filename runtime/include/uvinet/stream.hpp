@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,13 @@ class Stream {
   virtual void close(std::function<void()> closed = {}) = 0;
   /// "host:port" of the peer, for messages.
   virtual const std::string& peer_name() const = 0;
+  /// Lends the stream `buffer` for its next read: the bytes go straight
+  /// there (the ReadCallback's view then points into it) rather than
+  /// through the stream's own buffer, which saves the reader a copy. A
+  /// hint: a stream may ignore it, and does by default. The stream forgets
+  /// the buffer once a read used it, on lend_read_buffer({}), and on
+  /// close(); until then it must stay valid.
+  virtual void lend_read_buffer(std::span<char> buffer) { (void)buffer; }
 };
 
 }  // namespace uvinet

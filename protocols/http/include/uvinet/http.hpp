@@ -14,7 +14,8 @@
 //   receive_response()                  wait for the final response's head,
 //                                       following redirects by the policy
 //   query_*()                           status, headers (no I/O, any thread)
-//   read_data() / query_data_available() the body, until read_data() gives ""
+//   read_data() / read_data_into() /    the body, until read_data() gives ""
+//   query_data_available()              (read_data_into() 0)
 //
 // open_url() does all of that from a URL in one call.
 //
@@ -81,6 +82,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -166,6 +168,24 @@ Result<std::size_t> query_data_available(const Request& request,
 /// completes with "" at the end of the body.
 Result<std::string> read_data(const Request& request, std::size_t max_bytes,
                               const AsyncContext<std::string>* async = nullptr);
+/// Reads the body into memory the caller owns: up to `buffer.size()` bytes
+/// (decoded when decompress is on), as many as have arrived, waiting only
+/// when none have; completes with the count written to the front of
+/// `buffer`, 0 at the end of the body and never before it. No memory is
+/// allocated for the bytes. A read that waits for bytes gets them with no
+/// copy of ours when the body has a Content-Length or ends with the
+/// connection, is not content-decoded, and `buffer` is 64 KiB or more (or
+/// holds the rest of the body): the socket is read (or the TLS record
+/// decrypted) straight into it, the read completes with what that one read
+/// gave, and the next bytes wait in the socket for the next read.
+/// Otherwise, and for bytes that arrived before the call, they are copied
+/// once, after chunk and content decoding. `buffer` is lent (C3): with an
+/// AsyncContext it must stay alive, and not be touched, until the read
+/// completed; a read that fails or is cancelled may have written to it.
+/// Fails with errc::invalid_argument on an empty buffer; otherwise as
+/// read_data(), with which it may be mixed on one request.
+Result<std::size_t> read_data_into(const Request& request, std::span<char> buffer,
+                                   const AsyncContext<std::size_t>* async = nullptr);
 
 struct OpenUrlOptions {
   std::string method = "GET";
