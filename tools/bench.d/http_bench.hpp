@@ -44,6 +44,7 @@ struct ThroughputRun {
   unsigned downloads = 4;
   std::uint64_t expected_bytes = 0;  // per download
   std::string ca_file;               // as in RpsRun
+  long curl_buffer_size = 0;         // libcurl's CURLOPT_BUFFERSIZE; 0: its default, 16 KiB
 };
 
 struct ThroughputResult {

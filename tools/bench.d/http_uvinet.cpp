@@ -121,8 +121,9 @@ class Lane {
       return fail(status ? Error(errc::io_error, "status " + std::to_string(*status))
                          : status.error());
     }
-    // Held only while the body comes: thousands of idle lanes hold none.
-    buffer_.reset(new char[g_.read_size]);
+    // Kept while the lane runs, freed when it stops: thousands of idle lanes
+    // hold none.
+    if (!buffer_) buffer_.reset(new char[g_.read_size]);
     read();
   }
 
@@ -147,7 +148,6 @@ class Lane {
       return true;
     }
     (void)request_.close();
-    buffer_.reset();
     ++g_.requests;
     if (g_.deadline) {
       start();
@@ -164,6 +164,7 @@ class Lane {
   }
 
   void stop() {
+    buffer_.reset();
     if (--g_.running == 0) {
       g_.end = Clock::now();
       g_.finished.set_value();
