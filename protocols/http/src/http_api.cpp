@@ -76,7 +76,9 @@ template <class T, class Convert, class Start>
 Result<T> typed_call(const AsyncContext<T>* async, Convert convert, Start start) {
   std::optional<AsyncContext<OperationValue>> inner;
   if (async) {
-    inner.emplace(
+    // Braces, not emplace(): AsyncContext is an aggregate, and clang 14
+    // (the TSan build) has no parenthesized aggregate initialization.
+    inner = AsyncContext<OperationValue>{
         [callback = async->callback, convert](Result<OperationValue> r) {
           if (!r) {
             callback(r.error());
@@ -84,7 +86,7 @@ Result<T> typed_call(const AsyncContext<T>* async, Convert convert, Start start)
             callback(convert(std::move(*r)));
           }
         },
-        async->model);
+        async->model};
   }
   auto r = start(inner ? &*inner : nullptr);
   if (!r) return r.error();
