@@ -110,14 +110,6 @@ void run_rps(const Config& config, const BenchNginx& nginx) {
   rps_ratio("rps: uvinet / wrk, req/s", uv, wrk, kRpsVsWrk);
 }
 
-void throughput_line(const char* name, const Best<ThroughputResult>& best) {
-  if (!best.result) return;
-  const ThroughputResult& r = *best.result;
-  fmt::print("  {:<22} {:>10.1f} MB/s   CPU {:.3f} s  ({} bytes in {:.3f} s){}{}\n", name,
-             r.mb_per_s(), r.cpu_seconds, r.bytes, r.seconds,
-             r.error.empty() ? "" : "  [failed: " + r.error + "]", best.rounds(1));
-}
-
 void run_throughput(const Config& config, const BenchNginx& nginx) {
   const std::uint64_t size = std::uint64_t{config.mib} << 20;
   const ThroughputRun run{nginx.url("/big.bin"), config.downloads, size, ""};
@@ -140,9 +132,9 @@ void run_throughput(const Config& config, const BenchNginx& nginx) {
     curl_large.measure(config, "throughput", r, "libcurl", curl_throughput, large_buffer);
     if (r % 2 == 1) uv.measure(config, "throughput", r, "uvinet", uvinet_throughput, run);
   }
-  throughput_line("uvinet", uv);
-  throughput_line("libcurl multi", curl);
-  throughput_line("libcurl, 1 MiB", curl_large);
+  print_throughput_line("uvinet", uv);
+  print_throughput_line("libcurl multi", curl);
+  print_throughput_line("libcurl, 1 MiB", curl_large);
   fmt::print("\n");
   if (!uv.result) return;
   const ThroughputResult& u = *uv.result;

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "report.hpp"
+
 namespace uvinet::bench::http {
 
 /// Requests per second: `connections` keep-alive connections, each with one
@@ -73,6 +75,8 @@ RpsResult curl_rps(const RpsRun& run);
 RpsResult wrk_rps(const RpsRun& run);
 
 ThroughputResult uvinet_throughput(const ThroughputRun& run);
+/// A client's line in the throughput part: MB/s, CPU, bytes, time, rounds.
+void print_throughput_line(const char* name, const Best<ThroughputResult>& best);
 ThroughputResult curl_throughput(const ThroughputRun& run);
 
 IdleResult uvinet_idle(const std::string& url, unsigned connections);

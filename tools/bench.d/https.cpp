@@ -84,14 +84,6 @@ void run_handshakes(const Config& config, const BenchNginx& nginx) {
             !u.errors && !c.errors, 0);
 }
 
-void throughput_line(const char* name, const Best<ThroughputResult>& best) {
-  if (!best.result) return;
-  const ThroughputResult& r = *best.result;
-  fmt::print("  {:<16} {:>9.1f} MB/s   CPU {:.3f} s  ({} bytes in {:.3f} s){}{}\n", name,
-             r.mb_per_s(), r.cpu_seconds, r.bytes, r.seconds,
-             r.error.empty() ? "" : "  [failed: " + r.error + "]", best.rounds(1));
-}
-
 void run_throughput(const Config& config, const BenchNginx& nginx) {
   const std::uint64_t size = std::uint64_t{config.mib} << 20;
   const ThroughputRun run{nginx.url("/big.bin"), config.downloads, size, nginx.ca_file()};
@@ -108,8 +100,8 @@ void run_throughput(const Config& config, const BenchNginx& nginx) {
     curl.measure(config, "throughput", r, "libcurl", curl_throughput, run);
     if (r % 2 == 1) uv.measure(config, "throughput", r, "uvinet", uvinet_throughput, run);
   }
-  throughput_line("uvinet", uv);
-  throughput_line("libcurl multi", curl);
+  print_throughput_line("uvinet", uv);
+  print_throughput_line("libcurl multi", curl);
   const ThroughputResult& u = *uv.result;
   const ThroughputResult& c = *curl.result;
   fmt::print("  CPU seconds, uvinet / libcurl: {}\n\n", ratio_note(u.cpu_seconds, c.cpu_seconds));

@@ -1,5 +1,7 @@
 #include "report.hpp"
 
+#include "http_bench.hpp"
+
 namespace uvinet::bench {
 
 void add_ratio(std::string measure, double uvinet, double baseline, double target, bool higher,
@@ -33,4 +35,15 @@ void print_summary() {
   fmt::print("BELOW: this run did not reach the target (CPU and memory: lower is better).\n");
 }
 
+namespace http {
+
+void print_throughput_line(const char* name, const Best<ThroughputResult>& best) {
+  if (!best.result) return;
+  const ThroughputResult& r = *best.result;
+  fmt::print("  {:<22} {:>10.1f} MB/s   CPU {:.3f} s  ({} bytes in {:.3f} s){}{}\n", name,
+             r.mb_per_s(), r.cpu_seconds, r.bytes, r.seconds,
+             r.error.empty() ? "" : "  [failed: " + r.error + "]", best.rounds(1));
+}
+
+}  // namespace http
 }  // namespace uvinet::bench
