@@ -351,3 +351,28 @@ TEST_CASE("read_data_into: a body delimited by the close, read straight into the
     CHECK(*body == "until the end");
   }
 }
+
+TEST_CASE("read_data_into: a large buffer gets the bytes that came when the server pauses") {
+  using uvinet_test::Script;
+  // The head; then, once the client waits for the body with its buffer
+  // lent, 1000 of its 1 MiB and nothing more while the connection stays open.
+  // A bulk read waits for more than that (the socket's low-water mark), but
+  // not for ever.
+  uvinet_test::ScriptServer server(Script()
+                                       .expect_request()
+                                       .send("HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n")
+                                       .pause(300ms)
+                                       .send(std::string(1000, 'h'))
+                                       .never_answer());
+  HttpSession s;
+  // A failure is an error, not a hang.
+  REQUIRE(s.session.set_option(Option::receive_timeout_ms, std::int64_t{10'000}));
+  auto request = http::open_url(s.session, server.url() + "/paused").value();
+  std::vector<char> buffer(1 << 20);
+  auto n = http::read_data_into(request, buffer);
+  REQUIRE_MESSAGE(n, n.error().message());
+  CHECK(*n == 1000);
+  CHECK(std::string(buffer.data(), *n) == std::string(1000, 'h'));
+  (void)request.close();
+  CHECK(s.recorder.wait_closed(request));
+}

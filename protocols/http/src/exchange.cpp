@@ -190,8 +190,10 @@ void Exchange::serve_read_into(std::span<char> into) {
       finish_op(OperationValue{});  // the end of the body
       return;
     }
-    if (paused_) start_reading();
+    // Lent before the start: a stream may wait for more bytes for a reader
+    // with a large buffer, and read_start() tells it whether there is one.
     lend_buffer(into);
+    if (paused_) start_reading();
     return;  // on_body() fills it, and serve() comes again
   }
   if (paused_ && !held_ && buffered() < kLowWater) start_reading();

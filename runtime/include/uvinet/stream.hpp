@@ -41,9 +41,12 @@ class Stream {
   /// Lends the stream `buffer` for its next read: the bytes go straight
   /// there (the ReadCallback's view then points into it) rather than
   /// through the stream's own buffer, which saves the reader a copy. A
-  /// hint: a stream may ignore it, and does by default. The stream forgets
-  /// the buffer once a read used it, on lend_read_buffer({}), and on
-  /// close(); until then it must stay valid.
+  /// hint: a stream may ignore it, and does by default. For a large buffer
+  /// a stream may wait a little for more bytes, to fill more of it per read
+  /// (TCP does); lend before read_start() so the stream knows, since a
+  /// reader that starts with nothing lent gets every byte as it comes. The
+  /// stream forgets the buffer once a read used it, on lend_read_buffer({}),
+  /// and on close(); until then it must stay valid.
   virtual void lend_read_buffer(std::span<char> buffer) { (void)buffer; }
 };
 
