@@ -177,7 +177,10 @@ Result<std::string> read_data(const Request& request, std::size_t max_bytes,
 /// connection, is not content-decoded, and `buffer` is 64 KiB or more (or
 /// holds the rest of the body): the socket is read (or the TLS record
 /// decrypted) straight into it, the read completes with what that one read
-/// gave, and the next bytes wait in the socket for the next read.
+/// gave, and the next bytes wait in the socket for the next read. Over
+/// plain TCP such a read with 64 KiB or more to come waits until up to
+/// 256 KiB arrived (or the body ended), so reads are large: a server that
+/// pauses holds it back no more than about a millisecond.
 /// Otherwise, and for bytes that arrived before the call, they are copied
 /// once, after chunk and content decoding. `buffer` is lent (C3): with an
 /// AsyncContext it must stay alive, and not be touched, until the read
