@@ -281,7 +281,17 @@ void Exchange::send_head() {
   });
 }
 
+// `then` runs once the bytes are out: inside this call when the stream took
+// them all at once, so the operation it completes completes at once too (C1)
+// and costs no write callback, loop pass or queued completion.
 void Exchange::write(std::string bytes, std::function<void()> then) {
+  const std::size_t sent = conn_->stream->try_write(bytes);
+  if (sent == bytes.size()) {
+    if (!reading_) stop_timer();  // as the callback below would
+    then();
+    return;
+  }
+  bytes.erase(0, sent);
   writing_ = true;
   arm_timer(Option::send_timeout_ms, errc::send_timeout);
   conn_->stream->write(std::move(bytes), [this, then = std::move(then)](Error e) {

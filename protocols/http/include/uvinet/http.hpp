@@ -145,7 +145,10 @@ inline constexpr std::uint64_t chunked = UINT64_MAX;
 /// body (Content-Length, or none for an empty body of GET or HEAD). With a
 /// `total_length` larger than the body, or `chunked`, the rest follows with
 /// write_data() and end_request(). Completes once the head and `body` are
-/// sent. Fails with errc::invalid_state when the request was sent already.
+/// sent: at once (C1) when called with a context from a short callback and
+/// the connection's socket takes the whole request then, as a kept-alive
+/// connection's usually does. Fails with errc::invalid_state when the
+/// request was sent already.
 Result<void> send_request(const Request& request, std::string body = {},
                           std::optional<std::uint64_t> total_length = std::nullopt,
                           const AsyncContext<void>* async = nullptr);
