@@ -67,6 +67,7 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   Result<void> load_request(std::string body);
   void acquire_connection();
   Result<void> choose_route();
+  Result<SessionState::Route> new_route(ProxySettings settings);
   using ConnectCallback = RequestEnv::ConnectCallback;
   void open_tunnel(ConnectCallback connected);
   void on_tunnel(Result<std::unique_ptr<Stream>> stream, const ConnectCallback& connected);
@@ -139,7 +140,9 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   std::unique_ptr<ProxyTunnel> tunnel_;  // https through proxy_: CONNECT under way
 
   // The connection.
-  std::string key_;  // the pool key of url_
+  // The pool key of url_; shared with the session's route, which saves
+  // building it for every request.
+  std::shared_ptr<const std::string> key_;
   std::unique_ptr<PooledConnection> conn_;
   std::uint64_t wait_ticket_ = 0;
   bool writing_ = false;

@@ -1,7 +1,6 @@
 // Exchange: getting a connection and sending the request, redirects and
 // the retry on a stale pooled connection.
 #include <algorithm>
-#include <cstdlib>
 
 #include "basic_auth.hpp"
 #include "exchange.hpp"
@@ -85,26 +84,20 @@ void Exchange::acquire_connection() {
     fail(routed.error());
     return;
   }
-  key_ = connection_key(env_, url_);
-  // A connection to a proxy is never handed to a direct request, nor one
-  // proxy's to another's: the key names the proxy (and its user, whose
-  // credentials a proxy may tie to the connection).
-  if (proxy_)
-    key_ += " via " + (proxy_->user.empty() ? "" : proxy_->user + "@") + proxy_->host_port();
   if (!fresh_only_) {
-    if (auto pooled = pool_->take(key_)) {
+    if (auto pooled = pool_->take(*key_)) {
       use_connection(std::move(pooled));
       return;
     }
     // With LimitPolicy::queue the connect below may wait for a free slot;
     // a connection another request releases meanwhile is quicker.
-    wait_ticket_ = pool_->wait(key_, [this](std::unique_ptr<PooledConnection> c) {
+    wait_ticket_ = pool_->wait(*key_, [this](std::unique_ptr<PooledConnection> c) {
       wait_ticket_ = 0;
       use_connection(std::move(c));
     });
   }
   auto connected = [this, key = key_](Result<std::unique_ptr<Stream>> stream) {
-    on_connected(key, std::move(stream));
+    on_connected(*key, std::move(stream));
   };
   if (secure && proxy_) {
     open_tunnel(std::move(connected));
@@ -128,7 +121,7 @@ void Exchange::open_tunnel(ConnectCallback connected) {
                  }
                  // Not needed any more: a bare connection to the proxy is of
                  // no use to the pool, so it just closes.
-                 if (key != key_ || state_ != State::connecting || conn_) return;
+                 if (*key != *key_ || state_ != State::connecting || conn_) return;
                  auto request = connect_request(url_, proxy_credentials_);
                  if (!request) {
                    connected(request.error());
@@ -152,27 +145,60 @@ void Exchange::on_tunnel(Result<std::unique_ptr<Stream>> stream, const ConnectCa
   env_.secure(std::move(*stream), url_.host, connected);
 }
 
+// The proxy and the pool key for url_, the session's last ones when url_'s
+// server and the proxy options are the same. The proxy variables are read
+// once per session, at its first request: a later change to the process
+// environment applies to the sessions opened after it (http.hpp).
 Result<void> Exchange::choose_route() {
   ProxySettings settings;
   settings.proxy = string_option(env_, Option::proxy);
   settings.no_proxy = string_option(env_, Option::no_proxy);
   settings.from_environment = int_option(env_, Option::proxy_from_environment) != 0;
-  auto chosen = choose_proxy(url_, settings, [](const char* name) { return std::getenv(name); });
-  if (!chosen) return chosen.error();
-  proxy_ = std::move(*chosen);
-  proxy_credentials_.clear();
-  if (proxy_ && (!proxy_->user.empty() || !proxy_->password.empty())) {
-    if (proxy_->user.find(':') != std::string::npos) {
-      return Error(errc::invalid_argument, "Basic authentication to the proxy " +
-                                               proxy_->host_port() + ": the user name holds ':'");
-    }
-    proxy_credentials_ = basic_credentials(proxy_->user, proxy_->password);
+  auto& route = session_->route;
+  if (!route || route->port != url_.port || route->host != url_.host ||
+      route->scheme != url_.scheme || route->settings != settings) {
+    auto chosen = new_route(std::move(settings));
+    if (!chosen) return chosen.error();
+    route = std::move(*chosen);
   }
+  proxy_ = route->proxy;
+  proxy_credentials_ = route->proxy_credentials;
+  key_ = route->key ? route->key
+                    : std::make_shared<const std::string>(connection_key(env_, url_) + route->via);
   return {};
 }
 
+Result<SessionState::Route> Exchange::new_route(ProxySettings settings) {
+  if (!session_->environment) session_->environment.emplace();
+  auto chosen = choose_proxy(url_, settings, session_->environment->getenv());
+  if (!chosen) return chosen.error();
+  SessionState::Route route;
+  route.scheme = url_.scheme;
+  route.host = url_.host;
+  route.port = url_.port;
+  route.settings = std::move(settings);
+  route.proxy = std::move(*chosen);
+  const auto& proxy = route.proxy;
+  if (proxy && (!proxy->user.empty() || !proxy->password.empty())) {
+    if (proxy->user.find(':') != std::string::npos) {
+      return Error(errc::invalid_argument, "Basic authentication to the proxy " +
+                                               proxy->host_port() + ": the user name holds ':'");
+    }
+    route.proxy_credentials = basic_credentials(proxy->user, proxy->password);
+  }
+  // A connection to a proxy is never handed to a direct request, nor one
+  // proxy's to another's: the key names the proxy (and its user, whose
+  // credentials a proxy may tie to the connection).
+  if (proxy)
+    route.via = " via " + (proxy->user.empty() ? "" : proxy->user + "@") + proxy->host_port();
+  if (url_.scheme != "https") {
+    route.key = std::make_shared<const std::string>(connection_key(env_, url_) + route.via);
+  }
+  return route;
+}
+
 void Exchange::on_connected(const std::string& key, Result<std::unique_ptr<Stream>> stream) {
-  if (state_ == State::connecting && !conn_ && key == key_) {
+  if (state_ == State::connecting && !conn_ && key == *key_) {
     if (wait_ticket_) pool_->cancel_wait(std::exchange(wait_ticket_, 0));
     if (!stream) {
       fail(stream.error());

@@ -3,11 +3,14 @@
 // (RequestEnv::session_state), so both live in this one.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "connection_pool.hpp"
 #include "cookie_jar.hpp"
+#include "proxy_choice.hpp"
 #include "uvinet/url.hpp"
 
 namespace uvinet::http::detail {
@@ -25,6 +28,26 @@ struct SessionState {
   // a session's requests mostly go to a few URLs, and create_url is costly.
   Url shown_for;
   std::string shown;
+
+  // The proxy variables, read at the session's first request
+  // (Exchange::choose_route).
+  std::optional<ProxyEnvironment> environment;
+
+  // The last route chosen (Exchange::choose_route), and what it was chosen
+  // from: a session's requests mostly go to one server one way, and choosing
+  // again costs a parse, strings and the pool key built anew.
+  struct Route {
+    std::string scheme;
+    std::string host;
+    std::uint16_t port = 0;
+    ProxySettings settings;
+    std::optional<Url> proxy;
+    std::string proxy_credentials;
+    std::string via;  // the pool key's suffix naming the proxy
+    // The whole pool key for http; https keys name TLS options, read anew.
+    std::shared_ptr<const std::string> key;
+  };
+  std::optional<Route> route;
 };
 
 }  // namespace uvinet::http::detail

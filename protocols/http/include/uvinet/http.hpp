@@ -53,10 +53,12 @@
 // Proxies: a proxy (the option, or http_proxy / https_proxy / no_proxy with
 // proxy_from_environment; see the option docs) gets http:// requests in
 // absolute form ("GET http://host/path HTTP/1.1"), with Proxy-Authorization
-// (Basic) when its URL has user info. Connections to a proxy are pooled
-// apart from direct ones, and each redirect chooses again. An http:// proxy
-// only. An https:// request goes through a tunnel (RFC 9110 §9.3.6): the
-// client sends the proxy "CONNECT host:port HTTP/1.1" with Host: host:port
+// (Basic) when its URL has user info. A session reads those variables once,
+// at its first request: a later change to the environment applies to the
+// sessions opened after it. Connections to a proxy are pooled apart from
+// direct ones, and each redirect chooses again. An http:// proxy only. An
+// https:// request goes through a tunnel (RFC 9110 §9.3.6): the client
+// sends the proxy "CONNECT host:port HTTP/1.1" with Host: host:port
 // and that Proxy-Authorization, and on a 2xx runs TLS with the origin inside
 // it (RequestEnv::secure), checking the origin's certificate as for a direct
 // request; the proxy sees only the host and port, and the request inside
