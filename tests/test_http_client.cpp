@@ -588,6 +588,26 @@ TEST_CASE("C1 send_request of a body the socket cannot take at once is pending, 
   REQUIRE(connection.close());
 }
 
+TEST_CASE("heads of one session's requests, each whole and its own, whatever came before") {
+  // Each head is built in the storage an earlier request of the session
+  // left: none may show another's fields, or miss its own.
+  Nginx& nginx = shared_nginx();
+  HttpSession s;
+  for (const char* path : {"/missing", "/1k.bin", "/status/204", "/text.txt", "/chunked/64k.bin",
+                           "/missing", "/empty.bin", "/1k.bin"}) {
+    CAPTURE(path);
+    auto got = fetch(s, nginx.url(path));
+    REQUIRE_MESSAGE(got, got.error().message());
+    const auto& r = got->response;
+    std::string raw = r.version + " " + std::to_string(r.status) + " " + r.reason + "\r\n";
+    for (const auto& [name, value] : r.fields) raw += name + ": " + value + "\r\n";
+    CHECK(raw == r.raw);
+    CHECK(r.url == nginx.url(path));
+    CHECK(r.header("Content-Length").has_value() ==
+          (got->status != 204 && path != std::string("/chunked/64k.bin")));
+  }
+}
+
 TEST_CASE("wrong use: requests of another kind, bad arguments, bad headers") {
   Nginx& nginx = shared_nginx();
   HttpSession s;

@@ -103,6 +103,8 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   bool cookies_on() const;
   void store_cookies();
   void publish_response();
+  void reset_head();
+  void recycle();
   std::size_t buffered() const noexcept { return buffer_.size() - buffer_pos_; }
 
   RequestEnv& env_;
@@ -153,6 +155,7 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   ResponseParser parser_;
   std::uint64_t response_bytes_ = 0;
   Response building_;
+  std::size_t fields_used_ = 0;           // building_.fields beyond are storage to reuse
   std::optional<RedirectPlan> redirect_;  // the head asked for one: its body is discarded
   std::unique_ptr<ContentDecoder> decoder_;
   std::string buffer_;  // body bytes not read yet, from buffer_pos_ on

@@ -7,10 +7,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "connection_pool.hpp"
 #include "cookie_jar.hpp"
 #include "proxy_choice.hpp"
+#include "uvinet/http.hpp"
 #include "uvinet/url.hpp"
 
 namespace uvinet::http::detail {
@@ -48,6 +50,17 @@ struct SessionState {
     std::shared_ptr<const std::string> key;
   };
   std::optional<Route> route;
+
+  // What closed requests leave for the next ones (Exchange::recycle): a
+  // response head's strings and a body buffer, which would cost allocations
+  // on every request. Requests end and start in bursts (one loop pass
+  // completes many), so there is room for as many as a busy session runs at
+  // once; small ones only, so an idle session holds at most a few hundred KiB.
+  static constexpr std::size_t kSpares = 64;
+  static constexpr std::size_t kSpareHeadBytes = 2 * 1024;
+  static constexpr std::size_t kSpareBufferBytes = 4 * 1024;
+  std::vector<Response> spare_heads;
+  std::vector<std::string> spare_buffers;
 };
 
 }  // namespace uvinet::http::detail
