@@ -136,7 +136,9 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   bool fresh_only_ = false;  // a retry: not a pooled connection again
   std::string cookie_;       // the jar's Cookie value for the request going out
 
-  // The proxy for url_, chosen again for each URL a redirect leads to.
+  // The route to url_ (choose_route()), chosen again for each URL a
+  // redirect leads to, and the proxy of it.
+  std::shared_ptr<const SessionState::Route> route_;
   std::optional<Url> proxy_;
   std::string proxy_credentials_;        // "Basic ..." for Proxy-Authorization, or empty
   std::unique_ptr<ProxyTunnel> tunnel_;  // https through proxy_: CONNECT under way

@@ -159,8 +159,9 @@ Result<void> Exchange::choose_route() {
       route->scheme != url_.scheme || route->settings != settings) {
     auto chosen = new_route(std::move(settings));
     if (!chosen) return chosen.error();
-    route = std::move(*chosen);
+    route = std::make_shared<const SessionState::Route>(std::move(*chosen));
   }
+  route_ = route;
   proxy_ = route->proxy;
   proxy_credentials_ = route->proxy_credentials;
   key_ = route->key ? route->key
@@ -178,6 +179,7 @@ Result<SessionState::Route> Exchange::new_route(ProxySettings settings) {
   route.port = url_.port;
   route.settings = std::move(settings);
   route.proxy = std::move(*chosen);
+  route.host_field = host_field(url_);
   const auto& proxy = route.proxy;
   if (proxy && (!proxy->user.empty() || !proxy->password.empty())) {
     if (proxy->user.find(':') != std::string::npos) {
@@ -225,47 +227,63 @@ void Exchange::use_connection(std::unique_ptr<PooledConnection> connection) {
   send_head();
 }
 
+// Straight into one string, reserved for the whole head and the body
+// send_head() appends: the fields the application set, then those the
+// options and the state add.
 Result<std::string> Exchange::build_head() const {
-  std::vector<Field> fields;
-  fields.reserve(fields_.size() + 4);
-  for (const auto& [name, value] : fields_) fields.push_back({name, value});
   const std::string user_agent = string_option(env_, Option::user_agent);
-  if (!user_agent.empty() && !has_field(fields_, "User-Agent")) {
-    fields.push_back({"User-Agent", user_agent});
-  }
-  if (int_option(env_, Option::decompress) && !has_field(fields_, "Accept-Encoding")) {
-    fields.push_back({"Accept-Encoding", "gzip, deflate"});
-  }
-  if (!credentials_.empty() && !has_field(fields_, "Authorization")) {
-    fields.push_back({"Authorization", credentials_});
-  }
-  if (!proxy_credentials_.empty() && !tunneled() && !has_field(fields_, "Proxy-Authorization")) {
-    fields.push_back({"Proxy-Authorization", proxy_credentials_});
-  }
-  if (!cookie_.empty()) fields.push_back({"Cookie", cookie_});
-  if ((flags_ & no_keep_alive) && !has_field(fields_, "Connection")) {
-    fields.push_back({"Connection", "close"});
-  }
+  std::size_t size = 128 + method_.size() + url_.path.size() + url_.query.size() +
+                     route_->host_field.size() + user_agent.size() + credentials_.size() +
+                     proxy_credentials_.size() + cookie_.size() + body_.size();
+  for (const auto& [name, value] : fields_) size += name.size() + value.size() + 4;
+  std::string out;
+  out.reserve(size);
   // A proxy is told the whole URL (RFC 9112 §3.2.2); Host still names the
   // origin. Through a tunnel the origin itself reads the request, and the
   // proxy's credentials must not reach it.
-  const std::string target = proxy_ && !tunneled() ? absolute_form(url_) : origin_form(url_);
-  const std::string host = host_field(url_);
-  RequestHead head;
-  head.method = method_;
-  head.target = target;
-  head.host = host;
-  head.fields = fields;
-  if (chunked_upload_) {
-    head.framing = Framing::chunked;
-  } else if (upload_length_) {
-    head.framing = Framing::content_length;
-    head.content_length = *upload_length_;
-  } else if (!body_.empty() || expects_body(method_)) {
-    head.framing = Framing::content_length;
-    head.content_length = body_.size();
+  const bool absolute = proxy_ && !tunneled();
+  const std::string_view path = url_.path.empty() ? std::string_view("/") : url_.path;
+  const std::string_view query_mark = url_.query.empty() ? "" : "?";
+  auto line =
+      absolute
+          ? append_request_line(out, method_, {absolute_form(url_)}, route_->host_field)
+          : append_request_line(out, method_, {path, query_mark, url_.query}, route_->host_field);
+  if (!line) return line.error();
+  // The fields the options and the state add, on the stack: at most six.
+  Field added[6];
+  std::size_t n = 0;
+  if (!user_agent.empty() && !has_field(fields_, "User-Agent")) {
+    added[n++] = {"User-Agent", user_agent};
   }
-  return request_head(head);
+  if (int_option(env_, Option::decompress) && !has_field(fields_, "Accept-Encoding")) {
+    added[n++] = {"Accept-Encoding", "gzip, deflate"};
+  }
+  if (!credentials_.empty() && !has_field(fields_, "Authorization")) {
+    added[n++] = {"Authorization", credentials_};
+  }
+  if (!proxy_credentials_.empty() && !tunneled() && !has_field(fields_, "Proxy-Authorization")) {
+    added[n++] = {"Proxy-Authorization", proxy_credentials_};
+  }
+  if (!cookie_.empty()) added[n++] = {"Cookie", cookie_};
+  if ((flags_ & no_keep_alive) && !has_field(fields_, "Connection")) {
+    added[n++] = {"Connection", "close"};
+  }
+  for (const auto& [name, value] : fields_) {
+    if (auto ok = append_header_field(out, {name, value}); !ok) return ok.error();
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (auto ok = append_header_field(out, added[i]); !ok) return ok.error();
+  }
+  if (chunked_upload_) {
+    append_head_end(out, Framing::chunked, 0);
+  } else if (upload_length_) {
+    append_head_end(out, Framing::content_length, *upload_length_);
+  } else if (!body_.empty() || expects_body(method_)) {
+    append_head_end(out, Framing::content_length, body_.size());
+  } else {
+    append_head_end(out, Framing::none, 0);
+  }
+  return out;
 }
 
 void Exchange::send_head() {

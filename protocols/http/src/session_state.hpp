@@ -45,11 +45,12 @@ struct SessionState {
     ProxySettings settings;
     std::optional<Url> proxy;
     std::string proxy_credentials;
-    std::string via;  // the pool key's suffix naming the proxy
+    std::string via;         // the pool key's suffix naming the proxy
+    std::string host_field;  // the Host field's value
     // The whole pool key for http; https keys name TLS options, read anew.
     std::shared_ptr<const std::string> key;
   };
-  std::optional<Route> route;
+  std::shared_ptr<const Route> route;
 
   // What closed requests leave for the next ones (Exchange::recycle): a
   // response head's strings and a body buffer, which would cost allocations
