@@ -3,12 +3,16 @@
 // requests at once, cancel by close, and the status notifications.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
+#include <future>
 #include <vector>
 
 #include "support/fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/nginx.hpp"
+#include "support/script_server.hpp"
 
 namespace {
 
@@ -23,8 +27,46 @@ using uvinet::Request;
 using uvinet::Status;
 using uvinet_test::Checksum;
 using uvinet_test::Nginx;
+using uvinet_test::Script;
+using uvinet_test::ScriptServer;
 using uvinet_test::shared_nginx;
 namespace http = uvinet::http;
+
+// The statuses of `seen` that `wanted` names, in the order they came.
+std::vector<Status> only(const std::vector<Status>& seen, const std::vector<Status>& wanted) {
+  std::vector<Status> out;
+  for (Status st : seen) {
+    if (std::find(wanted.begin(), wanted.end(), st) != wanted.end()) out.push_back(st);
+  }
+  return out;
+}
+
+// GETs `url` and runs `fn` on the session's loop thread, where a call with a
+// context can complete at once (C1): from the callback of the GET's last
+// read, by which time its kept-alive connection is back in the pool.
+void on_loop_after_get(HttpSession& s, const std::string& url, std::function<void()> fn) {
+  auto request = http::open_url(s.session, url).value();
+  std::promise<void> ran;
+  std::function<void()> read = [&] {
+    for (;;) {
+      uvinet::AsyncContext<std::string> more{[&](uvinet::Result<std::string> d) {
+        if (d && !d->empty()) return read();
+        fn();
+        ran.set_value();
+      }};
+      auto d = http::read_data(request, 64 * 1024, &more);
+      if (d.pending()) return;
+      if (d && !d->empty()) continue;
+      fn();
+      ran.set_value();
+      return;
+    }
+  };
+  read();
+  REQUIRE(ran.get_future().wait_for(30s) == std::future_status::ready);
+  REQUIRE(request.close());
+  CHECK(s.recorder.wait_closed(request));
+}
 
 TEST_CASE("GET small and large files: bytes and checksums match the server's") {
   Nginx& nginx = shared_nginx();
@@ -479,13 +521,91 @@ TEST_CASE("status notifications of a GET come in order") {
                                         Status::connected_to_server, Status::sending_request,
                                         Status::request_sent,        Status::receiving_response,
                                         Status::response_received,   Status::headers_available};
-  std::vector<Status> seen;
-  for (Status st : statuses) {
-    if (std::find(expected.begin(), expected.end(), st) != expected.end()) seen.push_back(st);
-  }
-  CHECK(seen == expected);
+  CHECK(only(statuses, expected) == expected);
   CHECK(statuses.back() == Status::handle_closing);
   CHECK(std::count(statuses.begin(), statuses.end(), Status::read_complete) >= 1);
+}
+
+TEST_CASE("C1 send_request completes at once when the socket takes the whole request") {
+  Nginx& nginx = shared_nginx();
+  HttpSession s;
+  auto connection = s.session.connect(nginx.url()).value();
+  http::RequestOptions options;
+  options.target = "/1k.bin";
+  auto request = http::open_request(connection, options).value();
+  std::atomic<bool> called{false};
+  uvinet::AsyncContext<void> sent{[&](uvinet::Result<void>) { called = true; }};
+  std::optional<uvinet::Result<void>> result;
+  on_loop_after_get(s, nginx.url("/1k.bin"),
+                    [&] { result = http::send_request(request, {}, std::nullopt, &sent); });
+  REQUIRE(result);
+  CHECK_FALSE(result->pending());
+  CHECK(*result);
+  REQUIRE(http::receive_response(request));
+  CHECK(http::query_status_code(request) == 200);
+  CHECK(read_all(request).value() == nginx.file("/1k.bin"));
+  REQUIRE(request.close());
+  REQUIRE(s.recorder.wait_closed(request));
+  CHECK_FALSE(called.load());  // at once: no callback (C1)
+  // The notifications are those of a pending send, in the same order.
+  const auto statuses = s.recorder.statuses_of(request);
+  const std::vector<Status> expected = {Status::sending_request, Status::request_sent,
+                                        Status::receiving_response, Status::headers_available};
+  CHECK(only(statuses, expected) == expected);
+  REQUIRE(connection.close());
+}
+
+TEST_CASE("C1 send_request of a body the socket cannot take at once is pending, then completes") {
+  // More than any socket buffer holds: the server reads nothing for a while.
+  const std::string body(32 << 20, 'b');
+  const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  ScriptServer server(
+      Script().expect_request().send(ok).expect_head().pause(200ms).expect_body().send(ok).close());
+  HttpSession s;
+  auto connection = s.session.connect(server.url()).value();
+  http::RequestOptions options;
+  options.method = "POST";
+  auto request = http::open_request(connection, options).value();
+  std::promise<uvinet::Result<void>> completed;
+  uvinet::AsyncContext<void> sent{[&](uvinet::Result<void> r) { completed.set_value(r); }};
+  std::optional<uvinet::Result<void>> result;
+  on_loop_after_get(s, server.url(),
+                    [&] { result = http::send_request(request, body, std::nullopt, &sent); });
+  REQUIRE(result);
+  CHECK(result->pending());
+  auto done = completed.get_future();
+  REQUIRE(done.wait_for(30s) == std::future_status::ready);
+  CHECK(done.get());
+  REQUIRE(http::receive_response(request));
+  CHECK(http::query_status_code(request) == 200);
+  CHECK(read_all(request).value() == "ok");
+  REQUIRE(request.close());
+  CHECK(s.recorder.wait_closed(request));
+  REQUIRE(server.wait_done(1));
+  CHECK(server.connections() == 1);
+  CHECK(server.bytes_received(0) > body.size());
+  CHECK(server.errors().empty());
+  REQUIRE(connection.close());
+}
+
+TEST_CASE("heads of one session's requests, each whole and its own, whatever came before") {
+  // Each head is built in the storage an earlier request of the session
+  // left: none may show another's fields, or miss its own.
+  Nginx& nginx = shared_nginx();
+  HttpSession s;
+  for (const char* path : {"/missing", "/1k.bin", "/status/204", "/text.txt", "/chunked/64k.bin",
+                           "/missing", "/empty.bin", "/1k.bin"}) {
+    CAPTURE(path);
+    auto got = fetch(s, nginx.url(path));
+    REQUIRE_MESSAGE(got, got.error().message());
+    const auto& r = got->response;
+    std::string raw = r.version + " " + std::to_string(r.status) + " " + r.reason + "\r\n";
+    for (const auto& [name, value] : r.fields) raw += name + ": " + value + "\r\n";
+    CHECK(raw == r.raw);
+    CHECK(r.url == nginx.url(path));
+    CHECK(r.header("Content-Length").has_value() ==
+          (got->status != 204 && path != std::string("/chunked/64k.bin")));
+  }
 }
 
 TEST_CASE("wrong use: requests of another kind, bad arguments, bad headers") {

@@ -392,6 +392,26 @@ TEST_CASE("http parser: malformed header and trailer fields") {
   });
 }
 
+TEST_CASE("http parser: a control in a value is found wherever it stands") {
+  // Values are checked several bytes at a time: a control or DEL at each
+  // place in and around those words, and next to the bytes that are fine
+  // (HTAB, obs-text, the printable edges), is refused; those bytes alone pass.
+  const std::string fine = "a\t~ \x80\xff!z0123456789abcdefghij";
+  const std::string status = "status 1.1 200 'OK'\n";
+  CHECK(run(ok_head + "X-A: " + fine + "\r\n\r\n", {}, {}) ==
+        status + "header 'X-A' '" + escaped(fine) + "'\nhead 200 until_close close\ncomplete");
+  for (const char bad : {'\x00', '\x01', '\x0d', '\x1f', '\x7f'}) {
+    for (std::size_t at = 0; at < fine.size(); ++at) {
+      std::string value = fine;
+      value[at] = bad;
+      CAPTURE(at);
+      CAPTURE(static_cast<int>(bad));
+      const std::string events = run(ok_head + "X-A: " + value + "x\r\n\r\n", {}, {});
+      CHECK(events.find("error invalid_response: invalid character") != std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("http parser: malformed framing") {
   const std::string status = "status 1.1 200 'OK'\n";
   check_cases({

@@ -119,6 +119,14 @@ class EnvGuard {
   std::map<std::string, std::optional<std::string>> saved_;
 };
 
+// http_proxy names `proxy`; nothing else in the environment says otherwise.
+void only_http_proxy(EnvGuard& env, const Tinyproxy& proxy) {
+  env.set("http_proxy", proxy.url().c_str());
+  env.set("HTTP_PROXY", nullptr);
+  env.set("no_proxy", nullptr);
+  env.set("NO_PROXY", nullptr);
+}
+
 bool via_proxy(const test_support::Fetched& got) {
   auto via = got.response.header("Via");
   return via && via->find(Tinyproxy::via_name) != std::string::npos;
@@ -311,10 +319,7 @@ TEST_CASE("proxy: http_proxy from the environment, unless proxy_from_environment
   Nginx nginx;
   Tinyproxy proxy;
   EnvGuard env;
-  env.set("http_proxy", proxy.url().c_str());
-  env.set("HTTP_PROXY", nullptr);
-  env.set("no_proxy", nullptr);
-  env.set("NO_PROXY", nullptr);
+  only_http_proxy(env, proxy);
   {
     HttpSession s;  // proxy_from_environment defaults to 1
     auto got = fetch(s, nginx.url("/1k.bin"));
@@ -336,6 +341,32 @@ TEST_CASE("proxy: http_proxy from the environment, unless proxy_from_environment
     CHECK_FALSE(via_proxy(*got));
   }
   CHECK(proxy.requests().size() == 1);
+}
+
+TEST_CASE("proxy: a session reads the environment once, at its first request") {
+  Nginx nginx;
+  Tinyproxy proxy;
+  EnvGuard env;
+  only_http_proxy(env, proxy);
+  HttpSession s;
+  auto first = fetch(s, nginx.url("/1k.bin"));
+  REQUIRE_MESSAGE(first, first.error().message());
+  CHECK(via_proxy(*first));
+  env.set("http_proxy", nullptr);
+  // The same session: still through the proxy, the route it chose kept or
+  // chosen again from what it read.
+  auto second = fetch(s, nginx.url("/1k.bin"));
+  REQUIRE(second);
+  CHECK(via_proxy(*second));
+  auto other_target = fetch(s, nginx.url("/64k.bin"));
+  REQUIRE(other_target);
+  CHECK(via_proxy(*other_target));
+  // A session opened after the change goes direct.
+  HttpSession later;
+  auto direct = fetch(later, nginx.url("/1k.bin"));
+  REQUIRE(direct);
+  CHECK_FALSE(via_proxy(*direct));
+  CHECK(proxy.wait_for_requests(3).size() == 3);
 }
 
 TEST_CASE("proxy: the exact request a proxy gets, with Proxy-Authorization") {

@@ -110,6 +110,19 @@ TEST_CASE("tcp stream: what comes after read_stop() goes to the next read_start(
 }
 
 // One reader that starts and stops.
+// A peer thread that reads `n` bytes from `fd` into `out` (less if the
+// connection ends first).
+std::thread receive(int fd, std::size_t n, std::string& out) {
+  return std::thread([fd, n, &out] {
+    char buf[65536];
+    while (out.size() < n) {
+      const ssize_t got = ::recv(fd, buf, sizeof buf, 0);
+      if (got <= 0) break;
+      out.append(buf, static_cast<std::size_t>(got));
+    }
+  });
+}
+
 struct Reader {
   SocketPair pair;
   LoopStream ls{pair.client};
@@ -162,14 +175,7 @@ TEST_CASE("tcp stream: writes report in order, never inside write(), whole or in
     return [&done, name](uvinet::Error e) { done.push_back(e ? "error" : name); };
   };
   std::string received;
-  std::thread peer([&] {
-    char buf[65536];
-    while (received.size() < big.size() + 2) {
-      const ssize_t n = ::recv(r.pair.server, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      received.append(buf, static_cast<std::size_t>(n));
-    }
-  });
+  std::thread peer = receive(r.pair.server, big.size() + 2, received);
   r.ls.stream->write("a", report("a"));
   r.ls.stream->write(big, report("big"));
   r.ls.stream->write("c", report("c"));
@@ -265,4 +271,27 @@ TEST_CASE("tcp stream: the end of the stream wakes a bulk read below the low-wat
   r.pair.end();
   CHECK(run_until_or_fail(r, [&] { return r.reads.got.size() == 2; }));
   CHECK(r.reads.got == std::vector<std::string>{"last", "<end>"});
+}
+
+TEST_CASE("tcp stream: try_write takes what the socket takes, never ahead of a queued write") {
+  Reader r;
+  CHECK(r.ls.stream->try_write("ab") == 2);
+  // Too much for the socket buffers while the peer reads nothing: a part
+  // goes, the rest is the caller's to write().
+  const std::string big(32 << 20, 'b');
+  const std::size_t part = r.ls.stream->try_write(big);
+  CHECK(part > 0);
+  CHECK(part < big.size());
+  bool written = false;
+  r.ls.stream->write(big.substr(part), [&](uvinet::Error e) { written = !e; });
+  // A write is queued: nothing may overtake it.
+  CHECK(r.ls.stream->try_write("c") == 0);
+  std::string received;
+  std::thread peer = receive(r.pair.server, 2 + big.size(), received);
+  r.ls.run_until([&] { return written; });
+  peer.join();
+  CHECK(received == "ab" + big);
+  CHECK(r.ls.stream->try_write("c") == 1);
+  r.ls.stream->close();
+  CHECK(r.ls.stream->try_write("d") == 0);
 }

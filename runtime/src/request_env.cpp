@@ -46,6 +46,7 @@ class SlotStream final : public Stream {
   void write(std::string data, DoneCallback done) override {
     inner_->write(std::move(data), std::move(done));
   }
+  std::size_t try_write(std::string_view data) override { return inner_->try_write(data); }
   void shutdown(DoneCallback done) override { inner_->shutdown(std::move(done)); }
   void close(std::function<void()> closed) override {
     inner_->close(std::move(closed));

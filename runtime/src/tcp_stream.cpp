@@ -1,5 +1,6 @@
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <utility>
@@ -108,15 +109,14 @@ class TcpStream final : public Stream {
     // way, but its callback path (uv__drain) re-arms the socket in epoll:
     // an epoll_ctl for every write. A write that went out whole reports on
     // the next loop pass instead, from an idle handle.
-    uv_buf_t buf = uv_buf_init(data.data(), static_cast<unsigned>(data.size()));
-    const int sent = uv_try_write(reinterpret_cast<uv_stream_t*>(tcp_), &buf, 1);
-    if (sent == static_cast<int>(data.size())) {
+    const std::size_t sent = try_write(data);
+    if (sent == data.size()) {
       report_written(std::move(done));
       return;
     }
-    if (sent > 0) data.erase(0, static_cast<std::size_t>(sent));
+    data.erase(0, sent);
     auto* w = new WriteRequest{{}, std::move(data), std::move(done), alive_, peer_};
-    buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+    uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
     const int rc = uv_write(
         &w->req, reinterpret_cast<uv_stream_t*>(tcp_), &buf, 1, [](uv_write_t* req, int status) {
           std::unique_ptr<WriteRequest> w(reinterpret_cast<WriteRequest*>(req));
@@ -129,6 +129,16 @@ class TcpStream final : public Stream {
       std::unique_ptr<WriteRequest> owned(w);
       owned->done(uv_error(rc, errc::io_error, "write to " + peer_));
     }
+  }
+
+  // uv_try_write refuses (UV_EAGAIN) while uv_write requests are queued, so
+  // these bytes can never overtake earlier ones.
+  std::size_t try_write(std::string_view data) override {
+    if (!tcp_ || data.empty()) return 0;
+    uv_buf_t buf = uv_buf_init(const_cast<char*>(data.data()),
+                               static_cast<unsigned>(std::min<std::size_t>(data.size(), INT_MAX)));
+    const int sent = uv_try_write(reinterpret_cast<uv_stream_t*>(tcp_), &buf, 1);
+    return sent > 0 ? static_cast<std::size_t>(sent) : 0;
   }
 
   void shutdown(DoneCallback done) override {

@@ -266,6 +266,7 @@ void Exchange::close(std::function<void()> released) {
   if (wait_ticket_) pool_->cancel_wait(std::exchange(wait_ticket_, 0));
   tunnel_.reset();
   take_back_buffer();
+  recycle();
   if (!conn_) {
     state_ = State::closed;
     if (auto done = std::move(released_)) done();

@@ -67,6 +67,7 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   Result<void> load_request(std::string body);
   void acquire_connection();
   Result<void> choose_route();
+  Result<SessionState::Route> new_route(ProxySettings settings);
   using ConnectCallback = RequestEnv::ConnectCallback;
   void open_tunnel(ConnectCallback connected);
   void on_tunnel(Result<std::unique_ptr<Stream>> stream, const ConnectCallback& connected);
@@ -102,6 +103,8 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   bool cookies_on() const;
   void store_cookies();
   void publish_response();
+  void reset_head();
+  void recycle();
   std::size_t buffered() const noexcept { return buffer_.size() - buffer_pos_; }
 
   RequestEnv& env_;
@@ -133,13 +136,17 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   bool fresh_only_ = false;  // a retry: not a pooled connection again
   std::string cookie_;       // the jar's Cookie value for the request going out
 
-  // The proxy for url_, chosen again for each URL a redirect leads to.
+  // The route to url_ (choose_route()), chosen again for each URL a
+  // redirect leads to, and the proxy of it.
+  std::shared_ptr<const SessionState::Route> route_;
   std::optional<Url> proxy_;
   std::string proxy_credentials_;        // "Basic ..." for Proxy-Authorization, or empty
   std::unique_ptr<ProxyTunnel> tunnel_;  // https through proxy_: CONNECT under way
 
   // The connection.
-  std::string key_;  // the pool key of url_
+  // The pool key of url_; shared with the session's route, which saves
+  // building it for every request.
+  std::shared_ptr<const std::string> key_;
   std::unique_ptr<PooledConnection> conn_;
   std::uint64_t wait_ticket_ = 0;
   bool writing_ = false;
@@ -150,6 +157,7 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   ResponseParser parser_;
   std::uint64_t response_bytes_ = 0;
   Response building_;
+  std::size_t fields_used_ = 0;           // building_.fields beyond are storage to reuse
   std::optional<RedirectPlan> redirect_;  // the head asked for one: its body is discarded
   std::unique_ptr<ContentDecoder> decoder_;
   std::string buffer_;  // body bytes not read yet, from buffer_pos_ on

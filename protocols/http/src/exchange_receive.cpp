@@ -146,14 +146,14 @@ void Exchange::arm_timer(Option which, errc code) {
 // in the middle of feed(), so transitions wait for on_read().
 
 void Exchange::on_status(int major, int minor, int status, std::string_view reason) {
-  building_ = Response{};
-  // Room for a usual head at once, rather than growing field by field.
-  building_.fields.reserve(16);
-  building_.raw.reserve(512);
+  reset_head();
   building_.status = status;
-  building_.reason = std::string(reason);
-  building_.version = "HTTP/" + std::to_string(major) + "." + std::to_string(minor);
-  // Appended into the room reserved above (an assignment would replace it).
+  building_.reason.assign(reason);
+  building_.version.assign("HTTP/")
+      .append(std::to_string(major))
+      .append(".")
+      .append(std::to_string(minor));
+  // Appended into the room reset_head() left (an assignment would replace it).
   building_.raw.append(building_.version)
       .append(" ")
       .append(std::to_string(status))
@@ -162,9 +162,61 @@ void Exchange::on_status(int major, int minor, int status, std::string_view reas
       .append("\r\n");
 }
 
+// Assigned into the fields a previous head left, whose strings keep their
+// memory; reset_head() and on_headers_complete() cut the rest.
 void Exchange::on_header(std::string_view name, std::string_view value) {
-  building_.fields.emplace_back(name, value);
+  auto& fields = building_.fields;
+  if (fields_used_ < fields.size()) {
+    fields[fields_used_].first.assign(name);
+    fields[fields_used_].second.assign(value);
+  } else {
+    fields.emplace_back(name, value);
+  }
+  ++fields_used_;
   building_.raw.append(name).append(": ").append(value).append("\r\n");
+}
+
+// Starts building_ afresh, in the storage of a head a closed request left
+// the session when there is one.
+void Exchange::reset_head() {
+  auto& spares = session_->spare_heads;
+  if (building_.fields.capacity() == 0 && !spares.empty()) {
+    building_ = std::move(spares.back());
+    spares.pop_back();
+  }
+  building_.status = 0;
+  building_.reason.clear();
+  building_.version.clear();
+  building_.raw.clear();
+  building_.url.clear();
+  building_.redirects = 0;
+  fields_used_ = 0;
+  // Room for a usual head at once, rather than growing field by field.
+  if (building_.fields.capacity() < 16) building_.fields.reserve(16);
+  if (building_.raw.capacity() < 512) building_.raw.reserve(512);
+}
+
+// The handle is closing: its response head and body buffer go to the
+// session for the next requests. Queries see a closed handle from now on,
+// so none can read the head while it is reused.
+void Exchange::recycle() {
+  std::optional<Response> head;
+  {
+    std::lock_guard lock(shared_->mutex);
+    shared_->closed = true;
+    head = std::move(shared_->response);
+    shared_->response.reset();
+  }
+  if (head && head->raw.capacity() <= SessionState::kSpareHeadBytes &&
+      session_->spare_heads.size() < SessionState::kSpares) {
+    session_->spare_heads.push_back(std::move(*head));
+  }
+  if (buffer_.capacity() > 0 && buffer_.capacity() <= SessionState::kSpareBufferBytes &&
+      session_->spare_buffers.size() < SessionState::kSpares) {
+    buffer_.clear();
+    buffer_pos_ = 0;
+    session_->spare_buffers.push_back(std::move(buffer_));
+  }
 }
 
 void Exchange::on_interim(const ResponseHead& head) {
@@ -173,6 +225,7 @@ void Exchange::on_interim(const ResponseHead& head) {
 }
 
 void Exchange::on_headers_complete(const ResponseHead& head) {
+  building_.fields.resize(fields_used_);
   env_.notify(Status::response_received, StatusInfo{{}, {}, response_bytes_});
   store_cookies();  // before the redirect: a 3xx's cookies count for where it leads
   if (should_follow(head)) return;
@@ -186,6 +239,11 @@ void Exchange::on_headers_complete(const ResponseHead& head) {
     }
   }
   publish_response();  // last: it gives building_ away
+  // The body's buffer, in memory a closed request left when there is some.
+  if (buffer_.capacity() == std::string().capacity() && !session_->spare_buffers.empty()) {
+    buffer_ = std::move(session_->spare_buffers.back());
+    session_->spare_buffers.pop_back();
+  }
   state_ = State::body;
   env_.notify(Status::headers_available,
               StatusInfo{{}, {}, static_cast<std::uint64_t>(head.status)});

@@ -1,7 +1,6 @@
 // Exchange: getting a connection and sending the request, redirects and
 // the retry on a stale pooled connection.
 #include <algorithm>
-#include <cstdlib>
 
 #include "basic_auth.hpp"
 #include "exchange.hpp"
@@ -85,26 +84,20 @@ void Exchange::acquire_connection() {
     fail(routed.error());
     return;
   }
-  key_ = connection_key(env_, url_);
-  // A connection to a proxy is never handed to a direct request, nor one
-  // proxy's to another's: the key names the proxy (and its user, whose
-  // credentials a proxy may tie to the connection).
-  if (proxy_)
-    key_ += " via " + (proxy_->user.empty() ? "" : proxy_->user + "@") + proxy_->host_port();
   if (!fresh_only_) {
-    if (auto pooled = pool_->take(key_)) {
+    if (auto pooled = pool_->take(*key_)) {
       use_connection(std::move(pooled));
       return;
     }
     // With LimitPolicy::queue the connect below may wait for a free slot;
     // a connection another request releases meanwhile is quicker.
-    wait_ticket_ = pool_->wait(key_, [this](std::unique_ptr<PooledConnection> c) {
+    wait_ticket_ = pool_->wait(*key_, [this](std::unique_ptr<PooledConnection> c) {
       wait_ticket_ = 0;
       use_connection(std::move(c));
     });
   }
   auto connected = [this, key = key_](Result<std::unique_ptr<Stream>> stream) {
-    on_connected(key, std::move(stream));
+    on_connected(*key, std::move(stream));
   };
   if (secure && proxy_) {
     open_tunnel(std::move(connected));
@@ -128,7 +121,7 @@ void Exchange::open_tunnel(ConnectCallback connected) {
                  }
                  // Not needed any more: a bare connection to the proxy is of
                  // no use to the pool, so it just closes.
-                 if (key != key_ || state_ != State::connecting || conn_) return;
+                 if (*key != *key_ || state_ != State::connecting || conn_) return;
                  auto request = connect_request(url_, proxy_credentials_);
                  if (!request) {
                    connected(request.error());
@@ -152,27 +145,62 @@ void Exchange::on_tunnel(Result<std::unique_ptr<Stream>> stream, const ConnectCa
   env_.secure(std::move(*stream), url_.host, connected);
 }
 
+// The proxy and the pool key for url_, the session's last ones when url_'s
+// server and the proxy options are the same. The proxy variables are read
+// once per session, at its first request: a later change to the process
+// environment applies to the sessions opened after it (http.hpp).
 Result<void> Exchange::choose_route() {
   ProxySettings settings;
   settings.proxy = string_option(env_, Option::proxy);
   settings.no_proxy = string_option(env_, Option::no_proxy);
   settings.from_environment = int_option(env_, Option::proxy_from_environment) != 0;
-  auto chosen = choose_proxy(url_, settings, [](const char* name) { return std::getenv(name); });
-  if (!chosen) return chosen.error();
-  proxy_ = std::move(*chosen);
-  proxy_credentials_.clear();
-  if (proxy_ && (!proxy_->user.empty() || !proxy_->password.empty())) {
-    if (proxy_->user.find(':') != std::string::npos) {
-      return Error(errc::invalid_argument, "Basic authentication to the proxy " +
-                                               proxy_->host_port() + ": the user name holds ':'");
-    }
-    proxy_credentials_ = basic_credentials(proxy_->user, proxy_->password);
+  auto& route = session_->route;
+  if (!route || route->port != url_.port || route->host != url_.host ||
+      route->scheme != url_.scheme || route->settings != settings) {
+    auto chosen = new_route(std::move(settings));
+    if (!chosen) return chosen.error();
+    route = std::make_shared<const SessionState::Route>(std::move(*chosen));
   }
+  route_ = route;
+  proxy_ = route->proxy;
+  proxy_credentials_ = route->proxy_credentials;
+  key_ = route->key ? route->key
+                    : std::make_shared<const std::string>(connection_key(env_, url_) + route->via);
   return {};
 }
 
+Result<SessionState::Route> Exchange::new_route(ProxySettings settings) {
+  if (!session_->environment) session_->environment.emplace();
+  auto chosen = choose_proxy(url_, settings, session_->environment->getenv());
+  if (!chosen) return chosen.error();
+  SessionState::Route route;
+  route.scheme = url_.scheme;
+  route.host = url_.host;
+  route.port = url_.port;
+  route.settings = std::move(settings);
+  route.proxy = std::move(*chosen);
+  route.host_field = host_field(url_);
+  const auto& proxy = route.proxy;
+  if (proxy && (!proxy->user.empty() || !proxy->password.empty())) {
+    if (proxy->user.find(':') != std::string::npos) {
+      return Error(errc::invalid_argument, "Basic authentication to the proxy " +
+                                               proxy->host_port() + ": the user name holds ':'");
+    }
+    route.proxy_credentials = basic_credentials(proxy->user, proxy->password);
+  }
+  // A connection to a proxy is never handed to a direct request, nor one
+  // proxy's to another's: the key names the proxy (and its user, whose
+  // credentials a proxy may tie to the connection).
+  if (proxy)
+    route.via = " via " + (proxy->user.empty() ? "" : proxy->user + "@") + proxy->host_port();
+  if (url_.scheme != "https") {
+    route.key = std::make_shared<const std::string>(connection_key(env_, url_) + route.via);
+  }
+  return route;
+}
+
 void Exchange::on_connected(const std::string& key, Result<std::unique_ptr<Stream>> stream) {
-  if (state_ == State::connecting && !conn_ && key == key_) {
+  if (state_ == State::connecting && !conn_ && key == *key_) {
     if (wait_ticket_) pool_->cancel_wait(std::exchange(wait_ticket_, 0));
     if (!stream) {
       fail(stream.error());
@@ -199,47 +227,63 @@ void Exchange::use_connection(std::unique_ptr<PooledConnection> connection) {
   send_head();
 }
 
+// Straight into one string, reserved for the whole head and the body
+// send_head() appends: the fields the application set, then those the
+// options and the state add.
 Result<std::string> Exchange::build_head() const {
-  std::vector<Field> fields;
-  fields.reserve(fields_.size() + 4);
-  for (const auto& [name, value] : fields_) fields.push_back({name, value});
   const std::string user_agent = string_option(env_, Option::user_agent);
-  if (!user_agent.empty() && !has_field(fields_, "User-Agent")) {
-    fields.push_back({"User-Agent", user_agent});
-  }
-  if (int_option(env_, Option::decompress) && !has_field(fields_, "Accept-Encoding")) {
-    fields.push_back({"Accept-Encoding", "gzip, deflate"});
-  }
-  if (!credentials_.empty() && !has_field(fields_, "Authorization")) {
-    fields.push_back({"Authorization", credentials_});
-  }
-  if (!proxy_credentials_.empty() && !tunneled() && !has_field(fields_, "Proxy-Authorization")) {
-    fields.push_back({"Proxy-Authorization", proxy_credentials_});
-  }
-  if (!cookie_.empty()) fields.push_back({"Cookie", cookie_});
-  if ((flags_ & no_keep_alive) && !has_field(fields_, "Connection")) {
-    fields.push_back({"Connection", "close"});
-  }
+  std::size_t size = 128 + method_.size() + url_.path.size() + url_.query.size() +
+                     route_->host_field.size() + user_agent.size() + credentials_.size() +
+                     proxy_credentials_.size() + cookie_.size() + body_.size();
+  for (const auto& [name, value] : fields_) size += name.size() + value.size() + 4;
+  std::string out;
+  out.reserve(size);
   // A proxy is told the whole URL (RFC 9112 §3.2.2); Host still names the
   // origin. Through a tunnel the origin itself reads the request, and the
   // proxy's credentials must not reach it.
-  const std::string target = proxy_ && !tunneled() ? absolute_form(url_) : origin_form(url_);
-  const std::string host = host_field(url_);
-  RequestHead head;
-  head.method = method_;
-  head.target = target;
-  head.host = host;
-  head.fields = fields;
-  if (chunked_upload_) {
-    head.framing = Framing::chunked;
-  } else if (upload_length_) {
-    head.framing = Framing::content_length;
-    head.content_length = *upload_length_;
-  } else if (!body_.empty() || expects_body(method_)) {
-    head.framing = Framing::content_length;
-    head.content_length = body_.size();
+  const bool absolute = proxy_ && !tunneled();
+  const std::string_view path = url_.path.empty() ? std::string_view("/") : url_.path;
+  const std::string_view query_mark = url_.query.empty() ? "" : "?";
+  auto line =
+      absolute
+          ? append_request_line(out, method_, {absolute_form(url_)}, route_->host_field)
+          : append_request_line(out, method_, {path, query_mark, url_.query}, route_->host_field);
+  if (!line) return line.error();
+  // The fields the options and the state add, on the stack: at most six.
+  Field added[6];
+  std::size_t n = 0;
+  if (!user_agent.empty() && !has_field(fields_, "User-Agent")) {
+    added[n++] = {"User-Agent", user_agent};
   }
-  return request_head(head);
+  if (int_option(env_, Option::decompress) && !has_field(fields_, "Accept-Encoding")) {
+    added[n++] = {"Accept-Encoding", "gzip, deflate"};
+  }
+  if (!credentials_.empty() && !has_field(fields_, "Authorization")) {
+    added[n++] = {"Authorization", credentials_};
+  }
+  if (!proxy_credentials_.empty() && !tunneled() && !has_field(fields_, "Proxy-Authorization")) {
+    added[n++] = {"Proxy-Authorization", proxy_credentials_};
+  }
+  if (!cookie_.empty()) added[n++] = {"Cookie", cookie_};
+  if ((flags_ & no_keep_alive) && !has_field(fields_, "Connection")) {
+    added[n++] = {"Connection", "close"};
+  }
+  for (const auto& [name, value] : fields_) {
+    if (auto ok = append_header_field(out, {name, value}); !ok) return ok.error();
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (auto ok = append_header_field(out, added[i]); !ok) return ok.error();
+  }
+  if (chunked_upload_) {
+    append_head_end(out, Framing::chunked, 0);
+  } else if (upload_length_) {
+    append_head_end(out, Framing::content_length, *upload_length_);
+  } else if (!body_.empty() || expects_body(method_)) {
+    append_head_end(out, Framing::content_length, body_.size());
+  } else {
+    append_head_end(out, Framing::none, 0);
+  }
+  return out;
 }
 
 void Exchange::send_head() {
@@ -281,7 +325,17 @@ void Exchange::send_head() {
   });
 }
 
+// `then` runs once the bytes are out: inside this call when the stream took
+// them all at once, so the operation it completes completes at once too (C1)
+// and costs no write callback, loop pass or queued completion.
 void Exchange::write(std::string bytes, std::function<void()> then) {
+  const std::size_t sent = conn_->stream->try_write(bytes);
+  if (sent == bytes.size()) {
+    if (!reading_) stop_timer();  // as the callback below would
+    then();
+    return;
+  }
+  bytes.erase(0, sent);
   writing_ = true;
   arm_timer(Option::send_timeout_ms, errc::send_timeout);
   conn_->stream->write(std::move(bytes), [this, then = std::move(then)](Error e) {

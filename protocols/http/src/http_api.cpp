@@ -358,6 +358,9 @@ auto with_response(const Request& request, Read read) -> Result<decltype(read(Re
   auto state = state_of(request);
   if (!state) return state.error();
   std::lock_guard lock((*state)->mutex);
+  if ((*state)->closed) {
+    return Error(errc::invalid_handle, "request " + std::to_string(request.id()) + " is closed");
+  }
   if (!(*state)->response) {
     return Error(errc::invalid_state, "query: no response yet (call receive_response() first)");
   }

@@ -1,6 +1,10 @@
 #include "proxy_choice.hpp"
 
 #include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <iterator>
+#include <type_traits>
 
 #include "response_parser.hpp"  // iequals
 
@@ -105,7 +109,29 @@ const char* first_set(const Getenv& getenv, std::initializer_list<const char*> n
   return nullptr;
 }
 
+// Every name choose_proxy() asks for.
+constexpr const char* kProxyVariables[] = {"http_proxy", "https_proxy", "HTTPS_PROXY", "no_proxy",
+                                           "NO_PROXY"};
+
 }  // namespace
+
+ProxyEnvironment::ProxyEnvironment() {
+  static_assert(std::size(kProxyVariables) == std::extent_v<decltype(values_)>);
+  for (std::size_t i = 0; i < std::size(kProxyVariables); ++i) {
+    if (const char* v = std::getenv(kProxyVariables[i])) values_[i] = v;
+  }
+}
+
+Getenv ProxyEnvironment::getenv() const {
+  return [this](const char* name) -> const char* {
+    for (std::size_t i = 0; i < std::size(kProxyVariables); ++i) {
+      if (std::strcmp(name, kProxyVariables[i]) == 0) {
+        return values_[i] ? values_[i]->c_str() : nullptr;
+      }
+    }
+    return nullptr;
+  };
+}
 
 std::string absolute_form(const Url& url) {
   Url shown = url;

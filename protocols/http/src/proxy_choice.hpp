@@ -38,10 +38,24 @@ struct ProxySettings {
   std::string proxy;     ///< Option::proxy
   std::string no_proxy;  ///< Option::no_proxy
   bool from_environment = true;
+
+  friend bool operator==(const ProxySettings&, const ProxySettings&) = default;
 };
 
 /// Reads an environment variable: null when it is not set.
 using Getenv = std::function<const char*(const char*)>;
+
+/// The variables choose_proxy() reads, copied from the process environment
+/// once, so later choices cost no getenv() (which scans the environment).
+class ProxyEnvironment {
+ public:
+  ProxyEnvironment();
+  /// Looks up a copied variable; null for one not set or not copied.
+  Getenv getenv() const;
+
+ private:
+  std::optional<std::string> values_[5];
+};
 
 /// The proxy for a request to `target`, or nullopt to go direct. Fails with
 /// errc::invalid_argument, naming the option or variable and its value (the

@@ -41,6 +41,9 @@ struct RequestState {
 
   /// The final response's head, set by the state machine.
   std::optional<Response> response;
+  /// The handle closed: the state machine took `response`'s storage back
+  /// for the session's next requests, and queries fail as on a closed handle.
+  bool closed = false;
 };
 
 }  // namespace uvinet::http::detail

@@ -74,41 +74,58 @@ Result<void> append_field(std::string& out, const Field& field, const char* wher
   return {};
 }
 
-Result<void> check_request_line(const RequestHead& head) {
-  if (!is_token(head.method)) {
-    return Error(errc::invalid_argument,
-                 "request method " + shown(head.method) + " is not a token");
+}  // namespace
+
+Result<void> append_request_line(std::string& out, std::string_view method,
+                                 std::initializer_list<std::string_view> target,
+                                 std::string_view host) {
+  if (!is_token(method)) {
+    return Error(errc::invalid_argument, "request method " + shown(method) + " is not a token");
   }
-  if (head.target.empty() || !is_visible(head.target)) {
+  out.append(method).append(" ");
+  const std::size_t target_at = out.size();
+  for (std::string_view piece : target) out.append(piece);
+  const std::string_view written = std::string_view(out).substr(target_at);
+  if (written.empty() || !is_visible(written)) {
     return Error(errc::invalid_argument,
-                 "request target " + shown(head.target) + " is empty or holds a space or control");
+                 "request target " + shown(written) + " is empty or holds a space or control");
   }
-  if (!is_visible(head.host)) {
+  if (!is_visible(host)) {
     return Error(errc::invalid_argument,
-                 "Host " + shown(head.host) + " holds a space or control character");
+                 "Host " + shown(host) + " holds a space or control character");
   }
+  out.append(" HTTP/1.1\r\n").append("Host: ").append(host).append("\r\n");
   return {};
 }
 
-}  // namespace
+Result<void> append_header_field(std::string& out, const Field& field) {
+  return append_field(out, field, "header");
+}
 
-Result<std::string> request_head(const RequestHead& head) {
-  if (auto ok = check_request_line(head); !ok) return ok.error();
-  std::string out;
-  out.reserve(64 + head.target.size() + head.host.size());
-  out.append(head.method).append(" ").append(head.target).append(" HTTP/1.1\r\n");
-  out.append("Host: ").append(head.host).append("\r\n");
-  for (const Field& field : head.fields) {
-    if (auto ok = append_field(out, field, "header"); !ok) return ok.error();
-  }
-  switch (head.framing) {
+void append_head_end(std::string& out, Framing framing, std::uint64_t content_length) {
+  switch (framing) {
     case Framing::none: break;
-    case Framing::content_length:
-      out.append("Content-Length: ").append(std::to_string(head.content_length)).append("\r\n");
+    case Framing::content_length: {
+      char digits[24];
+      const auto end = std::to_chars(digits, digits + sizeof digits, content_length).ptr;
+      out.append("Content-Length: ").append(digits, end).append("\r\n");
       break;
+    }
     case Framing::chunked: out.append("Transfer-Encoding: chunked\r\n"); break;
   }
   out.append("\r\n");
+}
+
+Result<std::string> request_head(const RequestHead& head) {
+  std::string out;
+  out.reserve(64 + head.method.size() + head.target.size() + head.host.size());
+  if (auto ok = append_request_line(out, head.method, {head.target}, head.host); !ok) {
+    return ok.error();
+  }
+  for (const Field& field : head.fields) {
+    if (auto ok = append_header_field(out, field); !ok) return ok.error();
+  }
+  append_head_end(out, head.framing, head.content_length);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,6 +43,18 @@ struct RequestHead {
 /// (CR, LF, NUL...), or a field is one the head writes itself (Host,
 /// Content-Length, Transfer-Encoding).
 Result<std::string> request_head(const RequestHead& head);
+
+/// request_head() in pieces, for a caller that writes a head straight into
+/// a string of its own, from fields kept in several places. The same checks;
+/// on a failure `out` holds a part of a head. First the request line and
+/// Host, the target written as the concatenation of `target`'s pieces:
+Result<void> append_request_line(std::string& out, std::string_view method,
+                                 std::initializer_list<std::string_view> target,
+                                 std::string_view host);
+/// then each field,
+Result<void> append_header_field(std::string& out, const Field& field);
+/// then the framing field and the empty line.
+void append_head_end(std::string& out, Framing framing, std::uint64_t content_length);
 
 /// The line that starts a chunk of `size` bytes: "1a\r\n". With
 /// chunk_end, for callers that send the data from their own buffer.

@@ -3,11 +3,16 @@
 // (RequestEnv::session_state), so both live in this one.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "connection_pool.hpp"
 #include "cookie_jar.hpp"
+#include "proxy_choice.hpp"
+#include "uvinet/http.hpp"
 #include "uvinet/url.hpp"
 
 namespace uvinet::http::detail {
@@ -25,6 +30,38 @@ struct SessionState {
   // a session's requests mostly go to a few URLs, and create_url is costly.
   Url shown_for;
   std::string shown;
+
+  // The proxy variables, read at the session's first request
+  // (Exchange::choose_route).
+  std::optional<ProxyEnvironment> environment;
+
+  // The last route chosen (Exchange::choose_route), and what it was chosen
+  // from: a session's requests mostly go to one server one way, and choosing
+  // again costs a parse, strings and the pool key built anew.
+  struct Route {
+    std::string scheme;
+    std::string host;
+    std::uint16_t port = 0;
+    ProxySettings settings;
+    std::optional<Url> proxy;
+    std::string proxy_credentials;
+    std::string via;         // the pool key's suffix naming the proxy
+    std::string host_field;  // the Host field's value
+    // The whole pool key for http; https keys name TLS options, read anew.
+    std::shared_ptr<const std::string> key;
+  };
+  std::shared_ptr<const Route> route;
+
+  // What closed requests leave for the next ones (Exchange::recycle): a
+  // response head's strings and a body buffer, which would cost allocations
+  // on every request. Requests end and start in bursts (one loop pass
+  // completes many), so there is room for as many as a busy session runs at
+  // once; small ones only, so an idle session holds at most a few hundred KiB.
+  static constexpr std::size_t kSpares = 64;
+  static constexpr std::size_t kSpareHeadBytes = 2 * 1024;
+  static constexpr std::size_t kSpareBufferBytes = 4 * 1024;
+  std::vector<Response> spare_heads;
+  std::vector<std::string> spare_buffers;
 };
 
 }  // namespace uvinet::http::detail

@@ -33,7 +33,7 @@ class Handle;
 
 /// Bumped when this interface changes; load_module() refuses a plugin built
 /// against another version.
-inline constexpr int module_abi_version = 5;
+inline constexpr int module_abi_version = 6;
 
 /// send and receive are the generic byte-stream operations (Request::send,
 /// Request::receive); `call` is one of the module's own, named by a verb

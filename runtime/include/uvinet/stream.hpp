@@ -31,6 +31,16 @@ class Stream {
   virtual void read_stop() = 0;
   /// Queues `data` (owned) for sending; `done` gets the outcome.
   virtual void write(std::string data, DoneCallback done) = 0;
+  /// Writes what of `data` the stream can take at once without queueing,
+  /// and returns that count; the caller write()s the rest. It writes
+  /// nothing while earlier writes are still queued (bytes stay in order),
+  /// and nothing on an error, which the next write() then reports. No
+  /// callback: a caller whose bytes all went finishes at once (C1). A
+  /// stream need not support it, and by default writes nothing.
+  virtual std::size_t try_write(std::string_view data) {
+    (void)data;
+    return 0;
+  }
   /// Ends the sending side once queued writes are out (a half close).
   virtual void shutdown(DoneCallback done) = 0;
   /// Closes the stream; `closed` runs once the socket is gone. After close()

@@ -53,10 +53,12 @@
 // Proxies: a proxy (the option, or http_proxy / https_proxy / no_proxy with
 // proxy_from_environment; see the option docs) gets http:// requests in
 // absolute form ("GET http://host/path HTTP/1.1"), with Proxy-Authorization
-// (Basic) when its URL has user info. Connections to a proxy are pooled
-// apart from direct ones, and each redirect chooses again. An http:// proxy
-// only. An https:// request goes through a tunnel (RFC 9110 §9.3.6): the
-// client sends the proxy "CONNECT host:port HTTP/1.1" with Host: host:port
+// (Basic) when its URL has user info. A session reads those variables once,
+// at its first request: a later change to the environment applies to the
+// sessions opened after it. Connections to a proxy are pooled apart from
+// direct ones, and each redirect chooses again. An http:// proxy only. An
+// https:// request goes through a tunnel (RFC 9110 §9.3.6): the client
+// sends the proxy "CONNECT host:port HTTP/1.1" with Host: host:port
 // and that Proxy-Authorization, and on a 2xx runs TLS with the origin inside
 // it (RequestEnv::secure), checking the origin's certificate as for a direct
 // request; the proxy sees only the host and port, and the request inside
@@ -145,7 +147,10 @@ inline constexpr std::uint64_t chunked = UINT64_MAX;
 /// body (Content-Length, or none for an empty body of GET or HEAD). With a
 /// `total_length` larger than the body, or `chunked`, the rest follows with
 /// write_data() and end_request(). Completes once the head and `body` are
-/// sent. Fails with errc::invalid_state when the request was sent already.
+/// sent: at once (C1) when called with a context from a short callback and
+/// the connection's socket takes the whole request then, as a kept-alive
+/// connection's usually does. Fails with errc::invalid_state when the
+/// request was sent already.
 Result<void> send_request(const Request& request, std::string body = {},
                           std::optional<std::uint64_t> total_length = std::nullopt,
                           const AsyncContext<void>* async = nullptr);
