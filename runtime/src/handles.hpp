@@ -89,7 +89,7 @@ class HandleObject : public std::enable_shared_from_this<HandleObject> {
   std::atomic<bool> released_{false};
   std::atomic<bool> closed_{false};
 
-  mutable std::mutex mutex_;
+  mutable Mutex mutex_;
   std::shared_ptr<const StatusCallback> status_cb_;  // guarded by mutex_
   StatusMask status_mask_ = 0;                       // guarded by mutex_
   // status_mask_, or 0 without a callback: notify()'s check without the lock.

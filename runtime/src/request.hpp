@@ -65,7 +65,7 @@ class RequestObject final : public HandleObject {
 
   // The operations started and not completed: one per side at most (C15),
   // so two places do. Guarded by ops_mutex_.
-  std::mutex ops_mutex_;
+  Mutex ops_mutex_;
   std::array<std::shared_ptr<OperationImpl>, 2> ops_;
   void add_op(const std::shared_ptr<OperationImpl>& op);
   void remove_op(const OperationImpl* op);
