@@ -1,6 +1,7 @@
 // The handle table and the object every handle names (C4, C10-C13).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -25,7 +26,7 @@ class SessionObject;
 class HandleObject : public std::enable_shared_from_this<HandleObject> {
  public:
   HandleObject(HandleKind kind, std::shared_ptr<HandleObject> parent, Context context);
-  virtual ~HandleObject() = default;
+  virtual ~HandleObject();
 
   HandleKind kind() const noexcept { return kind_; }
   Handle handle() const noexcept { return handle_; }
@@ -102,6 +103,14 @@ class HandleObject : public std::enable_shared_from_this<HandleObject> {
   bool has_own(Option o) const noexcept {
     return (options_set_.load(std::memory_order_acquire) & option_bit(o)) != 0;
   }
+  // The integer options of options_ again, read without the lock: the
+  // session holds the callback model and the limit policy that every
+  // operation reads. Made on the first integer set_option(), filled before
+  // the option's bit is set, freed with the handle.
+  struct OwnInts {
+    std::array<std::atomic<std::int64_t>, kOptionCount> values{};
+  };
+  std::atomic<OwnInts*> own_ints_{nullptr};
 
  protected:
   /// Sets up loop, workers and strand; for sessions, which have no parent.
