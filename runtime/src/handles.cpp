@@ -58,7 +58,7 @@ void HandleObject::notify(Status status, StatusInfo info) {
   // application without a status callback should not pay a lock for each.
   // A callback set on another thread at this very moment may miss this one,
   // as it could before; the locked check below stays the authority.
-  if ((live_mask_.load(std::memory_order_relaxed) & status_bit(status)) == 0) return;
+  if (!wants(status)) return;
   std::shared_ptr<const StatusCallback> cb;
   {
     std::lock_guard lock(mutex_);

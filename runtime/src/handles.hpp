@@ -41,6 +41,12 @@ class HandleObject : public std::enable_shared_from_this<HandleObject> {
   void set_status_callback(StatusCallback cb, StatusMask mask);
   /// Queues a status notification on this handle's strand, if its mask wants it.
   void notify(Status status, StatusInfo info = {});
+  /// False when notify(status) would do nothing (no callback, or its mask
+  /// leaves `status` out): most notifications have no taker, and the caller
+  /// then need not build or hand over their StatusInfo.
+  bool wants(Status status) const noexcept {
+    return (live_mask_.load(std::memory_order_relaxed) & status_bit(status)) != 0;
+  }
   /// Queues an application callback on this handle's strand; false once the
   /// handle delivered handle_closing.
   bool deliver(std::function<void()>&& fn, CallbackModel model = {});

@@ -73,7 +73,7 @@ RequestEnvImpl::~RequestEnvImpl() {
 }
 
 void RequestEnvImpl::notify(Status status, StatusInfo info) {
-  request_.notify(status, std::move(info));
+  if (request_.wants(status)) request_.notify(status, std::move(info));
 }
 
 std::unique_ptr<Timer> RequestEnvImpl::make_timer() {
