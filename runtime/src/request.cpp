@@ -4,7 +4,6 @@
 
 #include "loop.hpp"
 #include "operation.hpp"
-#include "request_env.hpp"
 
 namespace uvinet::detail {
 namespace {
@@ -171,7 +170,7 @@ void RequestObject::begin(const std::shared_ptr<OperationImpl>& op) {
     return;
   }
   if (!protocol_) {
-    env_ = std::make_unique<RequestEnvImpl>(*this);
+    env_.emplace(*this);
     protocol_ = module_->open_request(*env_);
     if (!protocol_) {
       complete(*op, Error(errc::operation_not_supported, url_.scheme + " module made no request"));
