@@ -110,6 +110,42 @@ TEST_CASE("C10 many threads create connections and requests at once") {
   }
 }
 
+TEST_CASE("C11 options set on one thread are read on others, down the tree") {
+  // Integer options are read without a lock: a reader sees the default or
+  // a value some writer set, never anything else.
+  Fixture f;
+  auto r = f.request("/now");
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (std::int64_t i = 1; !stop.load(); i = i % 1000 + 1) {
+      (void)f.session.set_option(uvinet::Option::connect_timeout_ms, i);
+      (void)f.connection.set_option(uvinet::Option::user_agent,
+                                    std::string("agent/") + std::to_string(i));
+    }
+  });
+  std::vector<std::thread> readers;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&] {
+      for (int i = 0; i < 20000; ++i) {
+        const auto ms = r.query_int(uvinet::Option::connect_timeout_ms);
+        if (!ms || *ms < 1 || (*ms > 1000 && *ms != 30000)) bad.fetch_add(1);
+        const auto agent = r.query_string(uvinet::Option::user_agent);
+        if (!agent || (agent->rfind("uvinet/", 0) != 0 && agent->rfind("agent/", 0) != 0)) {
+          bad.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (auto& t : readers) t.join();
+  stop = true;
+  writer.join();
+  CHECK(bad.load() == 0);
+  REQUIRE(f.session.set_option(uvinet::Option::connect_timeout_ms, std::int64_t{1234}));
+  CHECK(r.query_int(uvinet::Option::connect_timeout_ms).value() == 1234);
+  f.close(r);
+}
+
 TEST_CASE("C11 calls on different handles run on different threads at the same time") {
   Fixture f;
   constexpr int kThreads = 8;

@@ -5,6 +5,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "limits.hpp"
 #include "support/fixture.hpp"
 
@@ -148,6 +152,77 @@ TEST_CASE("C7 a connection slot outlives its session's gates and still passes on
   held.reset();  // passes to the waiter
   CHECK(handed_over);
   handed_over.reset();
+}
+
+TEST_CASE("C7 the operation gate: a bound, FIFO waiters, and slots passed on") {
+  uvinet::detail::Gate gate;
+  CHECK(gate.try_acquire(2));
+  CHECK(gate.acquire_or_wait(2, [] { FAIL("not queued"); }));
+  CHECK_FALSE(gate.try_acquire(2));
+  std::vector<int> granted;
+  CHECK_FALSE(gate.acquire_or_wait(2, [&] { granted.push_back(1); }));
+  CHECK_FALSE(gate.acquire_or_wait(2, [&] { granted.push_back(2); }));
+  // A raised bound lets nobody past the queue: the waiters go first.
+  CHECK_FALSE(gate.try_acquire(10));
+  gate.release();
+  CHECK(granted == std::vector<int>{1});
+  gate.release();
+  CHECK(granted == std::vector<int>{1, 2});
+  // Two slots are still taken, by the waiters; freed, the gate is empty.
+  gate.release();
+  gate.release();
+  CHECK(gate.try_acquire(2));
+  CHECK(gate.try_acquire(2));
+  CHECK_FALSE(gate.try_acquire(2));
+  gate.release();
+  gate.release();
+}
+
+TEST_CASE("C7 the operation gate under contention: never past the bound, no slot lost") {
+  // Threads take slots with and without queueing, while others give them
+  // back: every taker gets one in the end, and the count comes back to 0.
+  uvinet::detail::Gate gate;
+  constexpr std::int64_t kLimit = 2;
+  constexpr int kThreads = 6, kEach = 5000;
+  std::atomic<int> in_flight{0}, most{0}, queued{0};
+  const auto hold = [&] {
+    const int now = in_flight.fetch_add(1) + 1;
+    int seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::yield();  // held a while: others come and must queue
+    in_flight.fetch_sub(1);
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        if ((i + t) % 2 == 0) {
+          if (!gate.try_acquire(kLimit)) continue;
+          hold();
+          gate.release();
+          continue;
+        }
+        std::atomic<bool> mine{false};
+        if (gate.acquire_or_wait(kLimit, [&] { mine = true; })) {
+          mine = true;
+        } else {
+          queued.fetch_add(1);
+        }
+        // The waiter runs on the thread that gave the slot back; the slot
+        // is ours from then on.
+        while (!mine.load()) std::this_thread::yield();
+        hold();
+        gate.release();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(most.load() <= kLimit);
+  WARN_MESSAGE(queued.load() > 0, "no taker had to queue: the waiters went untested");
+  for (int i = 0; i < kLimit; ++i) CHECK(gate.try_acquire(kLimit));
+  CHECK_FALSE(gate.try_acquire(kLimit));
+  for (int i = 0; i < kLimit; ++i) gate.release();
 }
 
 TEST_CASE("TCP connects over IPv6 too, reporting each step") {

@@ -174,9 +174,15 @@ Result<T> run_operation(Handle h, OperationKind kind, int verb, std::string data
   CallbackModel model{};
   if (async) {
     if (!async->callback) return Error(errc::invalid_argument, "AsyncContext without a callback");
-    completion = [callback = async->callback, convert](Result<OperationValue> r) {
-      callback(r ? Result<T>(convert(std::move(*r))) : Result<T>(std::move(r.error())));
-    };
+    if constexpr (std::is_same_v<T, OperationValue>) {
+      // Nothing to convert: the callback itself, not a wrapper holding a
+      // copy of it, which would be one more allocation per call.
+      completion = async->callback;
+    } else {
+      completion = [callback = async->callback, convert](Result<OperationValue> r) {
+        callback(r ? Result<T>(convert(std::move(*r))) : Result<T>(std::move(r.error())));
+      };
+    }
     model = async->model;
   }
   auto r =

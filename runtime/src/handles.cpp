@@ -31,6 +31,10 @@ HandleObject::HandleObject(HandleKind kind, std::shared_ptr<HandleObject> parent
   live_mask_.store(status_cb_ ? status_mask_ : 0, std::memory_order_relaxed);
 }
 
+HandleObject::~HandleObject() {
+  delete own_ints_.load(std::memory_order_relaxed);
+}
+
 void HandleObject::init_runtime(std::shared_ptr<Loop> loop, std::shared_ptr<WorkerPool> workers) {
   loop_ = std::move(loop);
   workers_ = std::move(workers);
@@ -54,7 +58,7 @@ void HandleObject::notify(Status status, StatusInfo info) {
   // application without a status callback should not pay a lock for each.
   // A callback set on another thread at this very moment may miss this one,
   // as it could before; the locked check below stays the authority.
-  if ((live_mask_.load(std::memory_order_relaxed) & status_bit(status)) == 0) return;
+  if (!wants(status)) return;
   std::shared_ptr<const StatusCallback> cb;
   {
     std::lock_guard lock(mutex_);
@@ -93,6 +97,14 @@ Result<void> HandleObject::set_option(Option o, OptionValue v) {
     return {};
   }
   std::lock_guard lock(mutex_);
+  if (const auto* n = std::get_if<std::int64_t>(&v)) {
+    OwnInts* ints = own_ints_.load(std::memory_order_relaxed);
+    if (!ints) {
+      ints = new OwnInts;
+      own_ints_.store(ints, std::memory_order_release);
+    }
+    ints->values[static_cast<std::size_t>(o)].store(*n, std::memory_order_relaxed);
+  }
   for (auto& [option, value] : options_) {
     if (option == o) {
       value = std::move(v);
@@ -115,6 +127,7 @@ Result<OptionValue> HandleObject::query_option(Option o) const {
 
 OptionValue HandleObject::effective_option(Option o) const {
   if (o == Option::context_value) return OptionValue(static_cast<std::int64_t>(context()));
+  if (!option_is_string(o)) return int_option(o);
   for (const HandleObject* h = this; h; h = h->parent_.get()) {
     if (!h->has_own(o)) continue;
     std::lock_guard lock(h->mutex_);
@@ -125,9 +138,12 @@ OptionValue HandleObject::effective_option(Option o) const {
 
 std::int64_t HandleObject::int_option(Option o) const {
   for (const HandleObject* h = this; h; h = h->parent_.get()) {
+    // The bit is set after the value was stored: seeing it (acquire) is
+    // seeing the table and a value.
     if (!h->has_own(o)) continue;
-    std::lock_guard lock(h->mutex_);
-    if (const OptionValue* v = h->own_option(o)) return std::get<std::int64_t>(*v);
+    return h->own_ints_.load(std::memory_order_acquire)
+        ->values[static_cast<std::size_t>(o)]
+        .load(std::memory_order_relaxed);
   }
   return option_default_int(o);
 }

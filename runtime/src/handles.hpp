@@ -1,6 +1,7 @@
 // The handle table and the object every handle names (C4, C10-C13).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -25,7 +26,7 @@ class SessionObject;
 class HandleObject : public std::enable_shared_from_this<HandleObject> {
  public:
   HandleObject(HandleKind kind, std::shared_ptr<HandleObject> parent, Context context);
-  virtual ~HandleObject() = default;
+  virtual ~HandleObject();
 
   HandleKind kind() const noexcept { return kind_; }
   Handle handle() const noexcept { return handle_; }
@@ -40,6 +41,12 @@ class HandleObject : public std::enable_shared_from_this<HandleObject> {
   void set_status_callback(StatusCallback cb, StatusMask mask);
   /// Queues a status notification on this handle's strand, if its mask wants it.
   void notify(Status status, StatusInfo info = {});
+  /// False when notify(status) would do nothing (no callback, or its mask
+  /// leaves `status` out): most notifications have no taker, and the caller
+  /// then need not build or hand over their StatusInfo.
+  bool wants(Status status) const noexcept {
+    return (live_mask_.load(std::memory_order_relaxed) & status_bit(status)) != 0;
+  }
   /// Queues an application callback on this handle's strand; false once the
   /// handle delivered handle_closing.
   bool deliver(std::function<void()>&& fn, CallbackModel model = {});
@@ -89,7 +96,7 @@ class HandleObject : public std::enable_shared_from_this<HandleObject> {
   std::atomic<bool> released_{false};
   std::atomic<bool> closed_{false};
 
-  mutable std::mutex mutex_;
+  mutable Mutex mutex_;
   std::shared_ptr<const StatusCallback> status_cb_;  // guarded by mutex_
   StatusMask status_mask_ = 0;                       // guarded by mutex_
   // status_mask_, or 0 without a callback: notify()'s check without the lock.
@@ -102,6 +109,14 @@ class HandleObject : public std::enable_shared_from_this<HandleObject> {
   bool has_own(Option o) const noexcept {
     return (options_set_.load(std::memory_order_acquire) & option_bit(o)) != 0;
   }
+  // The integer options of options_ again, read without the lock: the
+  // session holds the callback model and the limit policy that every
+  // operation reads. Made on the first integer set_option(), filled before
+  // the option's bit is set, freed with the handle.
+  struct OwnInts {
+    std::array<std::atomic<std::int64_t>, kOptionCount> values{};
+  };
+  std::atomic<OwnInts*> own_ints_{nullptr};
 
  protected:
   /// Sets up loop, workers and strand; for sessions, which have no parent.

@@ -2,33 +2,38 @@
 
 namespace uvinet::detail {
 
-bool Gate::try_acquire(std::int64_t limit) {
-  std::lock_guard lock(mutex_);
-  if (in_use_ >= limit || !waiters_.empty()) return false;
-  ++in_use_;
-  return true;
-}
-
 bool Gate::acquire_or_wait(std::int64_t limit, Waiter waiter) {
   std::lock_guard lock(mutex_);
-  if (in_use_ < limit && waiters_.empty()) {
-    ++in_use_;
-    return true;
+  std::uint64_t s = state_.load(std::memory_order_relaxed);
+  for (;;) {
+    if (!(s & kWaiting) && static_cast<std::int64_t>(s) < limit) {
+      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+        return true;
+      }
+    } else if ((s & kWaiting) ||
+               state_.compare_exchange_weak(s, s | kWaiting, std::memory_order_relaxed)) {
+      break;
+    }
   }
   waiters_.push_back(std::move(waiter));
   return false;
 }
 
-void Gate::release() {
+void Gate::release_to_waiter() {
   Waiter next;
   {
     std::lock_guard lock(mutex_);
     if (waiters_.empty()) {
-      --in_use_;
+      // Another release took the last waiter between our look and the lock
+      // (or the push_back after setting the bit threw): nobody waits.
+      state_.fetch_and(~kWaiting, std::memory_order_relaxed);
+      state_.fetch_sub(1, std::memory_order_release);
       return;
     }
-    next = std::move(waiters_.front());  // the slot passes on, in_use_ unchanged
+    next = std::move(waiters_.front());  // the slot passes on, the count unchanged
     waiters_.pop_front();
+    if (waiters_.empty()) state_.fetch_and(~kWaiting, std::memory_order_relaxed);
   }
   next();
 }

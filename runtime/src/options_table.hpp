@@ -9,6 +9,8 @@
 namespace uvinet::detail {
 
 bool option_applies(Option o, HandleKind kind) noexcept;
+/// True for the options whose values are strings, false for integers.
+bool option_is_string(Option o) noexcept;
 /// The value used when no handle up the tree set one.
 OptionValue option_default(Option o);
 /// option_default() of an integer option, without building an OptionValue.
@@ -19,6 +21,8 @@ constexpr std::uint64_t option_bit(Option o) noexcept {
 }
 static_assert(static_cast<unsigned>(Option::insecure_skip_verify) < 64,
               "every option has a bit in 64 (insecure_skip_verify is the last)");
+inline constexpr std::size_t kOptionCount =
+    static_cast<std::size_t>(Option::insecure_skip_verify) + 1;
 /// Checks type and range; the error names the option and what was wrong.
 Result<void> validate_option(Option o, const OptionValue& v);
 

@@ -4,7 +4,6 @@
 
 #include "loop.hpp"
 #include "operation.hpp"
-#include "request_env.hpp"
 
 namespace uvinet::detail {
 namespace {
@@ -171,7 +170,7 @@ void RequestObject::begin(const std::shared_ptr<OperationImpl>& op) {
     return;
   }
   if (!protocol_) {
-    env_ = std::make_unique<RequestEnvImpl>(*this);
+    env_.emplace(*this);
     protocol_ = module_->open_request(*env_);
     if (!protocol_) {
       complete(*op, Error(errc::operation_not_supported, url_.scheme + " module made no request"));
@@ -239,15 +238,17 @@ void RequestObject::complete(OperationImpl& op, Result<OperationValue> result) {
     op.inline_result_ = std::move(result);
     op.phase_ = OperationImpl::inline_done;
   } else {
-    StatusInfo info;
-    if (result) {
-      const bool counted = op.kind_ == OperationKind::send || !op.buffer_.empty();
-      info.number = counted ? result->count : result->data.size();
-    } else {
-      info.error = result.error();
-      notify(Status::request_error, info);
+    if (wants(Status::request_error) || wants(Status::request_complete)) {
+      StatusInfo info;
+      if (result) {
+        const bool counted = op.kind_ == OperationKind::send || !op.buffer_.empty();
+        info.number = counted ? result->count : result->data.size();
+      } else {
+        info.error = result.error();
+        notify(Status::request_error, info);
+      }
+      notify(Status::request_complete, std::move(info));
     }
-    notify(Status::request_complete, std::move(info));
     if (op.completion_) {
       // The callback names only the operation, which holds its completion
       // and result: a lambda that small lives inside the std::function, so

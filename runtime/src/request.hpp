@@ -11,14 +11,15 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
+#include "request_env.hpp"
 #include "session.hpp"
 
 namespace uvinet::detail {
 
 class OperationImpl;
-class RequestEnvImpl;
 
 class RequestObject final : public HandleObject {
  public:
@@ -65,14 +66,15 @@ class RequestObject final : public HandleObject {
 
   // The operations started and not completed: one per side at most (C15),
   // so two places do. Guarded by ops_mutex_.
-  std::mutex ops_mutex_;
+  Mutex ops_mutex_;
   std::array<std::shared_ptr<OperationImpl>, 2> ops_;
   void add_op(const std::shared_ptr<OperationImpl>& op);
   void remove_op(const OperationImpl* op);
   std::vector<std::shared_ptr<OperationImpl>> current_ops();
 
-  // Loop thread only.
-  std::unique_ptr<RequestEnvImpl> env_;
+  // Loop thread only. The module's environment lives inside the request:
+  // one allocation fewer for each request.
+  std::optional<RequestEnvImpl> env_;
   std::unique_ptr<ProtocolRequest> protocol_;
   std::unique_ptr<Timer> transfer_timer_;
   bool transfer_expired_ = false;

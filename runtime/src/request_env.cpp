@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "loop.hpp"
+#include "request.hpp"
 #include "workers.hpp"
 
 namespace uvinet::detail {
@@ -73,8 +74,29 @@ RequestEnvImpl::~RequestEnvImpl() {
   for (auto& c : connectors_) c->cancel();
 }
 
+Handle RequestEnvImpl::handle() const {
+  return request_.handle();
+}
+
+const Url& RequestEnvImpl::url() const {
+  return request_.url();
+}
+
+Result<OptionValue> RequestEnvImpl::option(Option o) const {
+  return request_.effective_option(o);
+}
+
+const std::shared_ptr<void>& RequestEnvImpl::request_state() const {
+  return request_.state();
+}
+
+std::shared_ptr<void> RequestEnvImpl::session_state(
+    const std::function<std::shared_ptr<void>()>& make) {
+  return request_.session().module_state(request_.module().get(), make);
+}
+
 void RequestEnvImpl::notify(Status status, StatusInfo info) {
-  request_.notify(status, std::move(info));
+  if (request_.wants(status)) request_.notify(status, std::move(info));
 }
 
 std::unique_ptr<Timer> RequestEnvImpl::make_timer() {

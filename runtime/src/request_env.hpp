@@ -5,11 +5,13 @@
 #include <memory>
 #include <vector>
 
-#include "request.hpp"
+#include "session.hpp"
 #include "tcp.hpp"
 #include "tls_stream.hpp"
 
 namespace uvinet::detail {
+
+class RequestObject;
 
 /// A uv_timer_t owned by a module; loop thread only.
 std::unique_ptr<Timer> make_loop_timer(uv_loop_t* loop);
@@ -19,18 +21,16 @@ class RequestEnvImpl final : public RequestEnv {
   explicit RequestEnvImpl(RequestObject& request);
   ~RequestEnvImpl() override;
 
-  Handle handle() const override { return request_.handle(); }
-  const Url& url() const override { return request_.url(); }
+  Handle handle() const override;
+  const Url& url() const override;
   void notify(Status status, StatusInfo info) override;
   void connect(std::string host, std::uint16_t port, ConnectCallback done) override;
   void connect_secure(std::string host, std::uint16_t port, ConnectCallback done) override;
   void secure(std::unique_ptr<Stream> stream, std::string host, ConnectCallback done) override;
   std::unique_ptr<Timer> make_timer() override;
-  Result<OptionValue> option(Option o) const override { return request_.effective_option(o); }
-  const std::shared_ptr<void>& request_state() const override { return request_.state(); }
-  std::shared_ptr<void> session_state(const std::function<std::shared_ptr<void>()>& make) override {
-    return request_.session().module_state(request_.module().get(), make);
-  }
+  Result<OptionValue> option(Option o) const override;
+  const std::shared_ptr<void>& request_state() const override;
+  std::shared_ptr<void> session_state(const std::function<std::shared_ptr<void>()>& make) override;
 
  private:
   void connect_with_slot(std::string host, std::uint16_t port,
