@@ -30,6 +30,15 @@ constexpr std::size_t kBulkLowWater = 256 * 1024;
 constexpr std::uint64_t kLowWaterWaitMs = 1;
 constexpr int kLendsAfterAPause = 8;
 
+// The stream's timer and idle handles, made on first use: uv_close() first,
+// and the memory goes in the close callback.
+template <class Handle>
+void close_and_free(Handle*& handle) {
+  if (!handle) return;
+  uv_close(reinterpret_cast<uv_handle_t*>(std::exchange(handle, nullptr)),
+           [](uv_handle_t* h) { delete reinterpret_cast<Handle*>(h); });
+}
+
 struct WriteRequest {
   uv_write_t req{};
   std::string data;
@@ -168,19 +177,10 @@ class TcpStream final : public Stream {
     on_read_ = nullptr;
     held_.clear();
     held_status_ = 0;
-    if (held_timer_) {
-      uv_close(reinterpret_cast<uv_handle_t*>(std::exchange(held_timer_, nullptr)),
-               [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-    }
-    if (low_water_timer_) {
-      uv_close(reinterpret_cast<uv_handle_t*>(std::exchange(low_water_timer_, nullptr)),
-               [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-    }
+    close_and_free(held_timer_);
+    close_and_free(low_water_timer_);
     written_.clear();
-    if (written_idle_) {
-      uv_close(reinterpret_cast<uv_handle_t*>(std::exchange(written_idle_, nullptr)),
-               [](uv_handle_t* h) { delete reinterpret_cast<uv_idle_t*>(h); });
-    }
+    close_and_free(written_idle_);
     lent_ = {};
     if (!tcp_) {
       if (closed) closed();
@@ -274,14 +274,20 @@ class TcpStream final : public Stream {
     reading_ = false;
   }
 
-  void hand_over_held() {
-    if (!held_timer_) {
-      held_timer_ = new uv_timer_t;
-      uv_timer_init(tcp_->loop, held_timer_);
-      held_timer_->data = this;
+  // `timer`, made on first use; closed and freed by close().
+  uv_timer_t* own_timer(uv_timer_t*& timer) {
+    if (!timer) {
+      timer = new uv_timer_t;
+      uv_timer_init(tcp_->loop, timer);
+      timer->data = this;
     }
+    return timer;
+  }
+
+  void hand_over_held() {
     uv_timer_start(
-        held_timer_, [](uv_timer_t* t) { static_cast<TcpStream*>(t->data)->deliver_held(); }, 0, 0);
+        own_timer(held_timer_),
+        [](uv_timer_t* t) { static_cast<TcpStream*>(t->data)->deliver_held(); }, 0, 0);
   }
 
   void deliver_held() {
@@ -349,13 +355,8 @@ class TcpStream final : public Stream {
   // (the kernel then wakes us for what it holds) for this read and a few
   // after it.
   void wait_for_low_water() {
-    if (!low_water_timer_) {
-      low_water_timer_ = new uv_timer_t;
-      uv_timer_init(tcp_->loop, low_water_timer_);
-      low_water_timer_->data = this;
-    }
     uv_timer_start(
-        low_water_timer_,
+        own_timer(low_water_timer_),
         [](uv_timer_t* t) {
           auto* self = static_cast<TcpStream*>(t->data);
           self->lends_at_once_ = kLendsAfterAPause;
