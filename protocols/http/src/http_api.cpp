@@ -4,6 +4,7 @@
 #include <charconv>
 #include <optional>
 
+#include "http_chars.hpp"
 #include "http_module.hpp"
 #include "redirect.hpp"
 #include "request_state.hpp"
@@ -28,25 +29,13 @@ Result<std::shared_ptr<RequestState>> state_of(const Request& request) {
   return std::static_pointer_cast<RequestState>(*state);
 }
 
-bool is_tchar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) ||
-         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool is_token(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar);
-}
-
 Result<void> check_field(std::string_view name, std::string_view value) {
-  if (!is_token(name)) {
+  if (!detail::is_token(name)) {
     return Error(errc::invalid_argument, "header name '" + std::string(name) + "' is not a token");
   }
-  for (char c : value) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\t') || u == 0x7f) {
-      return Error(errc::invalid_argument,
-                   "header " + std::string(name) + ": the value holds a control character");
-    }
+  if (!detail::is_field_value(value)) {
+    return Error(errc::invalid_argument,
+                 "header " + std::string(name) + ": the value holds a control character");
   }
   for (std::string_view own : {"Host", "Content-Length", "Transfer-Encoding"}) {
     if (iequals(name, own)) {
@@ -121,7 +110,7 @@ std::string trim(std::string_view s) {
 }  // namespace
 
 Result<Request> open_request(const Connection& connection, const RequestOptions& options) {
-  if (!is_token(options.method)) {
+  if (!detail::is_token(options.method)) {
     return Error(errc::invalid_argument, "method '" + options.method + "' is not a token");
   }
   const std::string target = options.target.empty() ? "/" : options.target;

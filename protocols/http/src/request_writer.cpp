@@ -1,35 +1,12 @@
 #include "request_writer.hpp"
 
-#include <algorithm>
 #include <charconv>
 
+#include "http_chars.hpp"
 #include "response_parser.hpp"  // iequals
 
 namespace uvinet::http::detail {
 namespace {
-
-bool is_tchar(char c) noexcept {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool is_token(std::string_view s) noexcept {
-  return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar);
-}
-
-// Visible ASCII only: no space, no control, nothing a URL layer should have
-// percent-encoded.
-bool is_visible(std::string_view s) noexcept {
-  return std::all_of(s.begin(), s.end(), [](char c) { return c > 0x20 && c < 0x7f; });
-}
-
-// A field value: no control but HTAB (so no CR, LF or NUL); obs-text passes.
-bool is_field_value(std::string_view s) noexcept {
-  return std::none_of(s.begin(), s.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return (u < 0x20 && c != '\t') || u == 0x7f;
-  });
-}
 
 // The first few bytes of a rejected argument, controls escaped, for the note.
 std::string shown(std::string_view s) {
