@@ -26,6 +26,31 @@ TEST_CASE("options are inherited down the tree and may be overridden per handle"
   f.close(r);
 }
 
+TEST_CASE("a module reads options as plain numbers and strings, inherited and defaulted") {
+  Fixture f;
+  auto r = f.request("/options");
+  const auto read = [&](Option o) {
+    auto v = r.call(static_cast<int>(o), {}, 0);
+    REQUIRE(v);
+    return *v;
+  };
+  CHECK(read(Option::connect_timeout_ms).count == 30000);  // the default
+  CHECK(read(Option::user_agent).data == "uvinet/0.1");
+  CHECK(read(Option::proxy).data.empty());
+  REQUIRE(f.session.set_option(Option::connect_timeout_ms, std::int64_t{500}));
+  REQUIRE(f.connection.set_option(Option::user_agent, std::string("agent/1")));
+  CHECK(read(Option::connect_timeout_ms).count == 500);
+  CHECK(read(Option::user_agent).data == "agent/1");
+  REQUIRE(r.set_option(Option::connect_timeout_ms, std::int64_t{700}));
+  REQUIRE(r.set_option(Option::user_agent, std::string("agent/2")));
+  CHECK(read(Option::connect_timeout_ms).count == 700);
+  CHECK(read(Option::user_agent).data == "agent/2");
+  // The context value is the handle's, not a stored option.
+  REQUIRE(r.set_option(Option::context_value, std::int64_t{99}));
+  CHECK(read(Option::context_value).count == 99);
+  f.close(r);
+}
+
 TEST_CASE("an option that does not apply, or a bad value, is a clear error") {
   Fixture f;
   auto r = f.request("/now");

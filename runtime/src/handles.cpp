@@ -154,7 +154,7 @@ std::string HandleObject::string_option(Option o) const {
     std::lock_guard lock(h->mutex_);
     if (const OptionValue* v = h->own_option(o)) return std::get<std::string>(*v);
   }
-  return std::get<std::string>(option_default(o));
+  return option_default_string(o);
 }
 
 void HandleObject::begin_close() {

@@ -118,9 +118,14 @@ bool option_is_string(Option o) noexcept {
 }
 
 OptionValue option_default(Option o) {
-  if (o == Option::user_agent) return std::string("uvinet/0.1");
-  if (spec(o).is_string) return std::string();
+  if (spec(o).is_string) return option_default_string(o);
   return spec(o).default_int;
+}
+
+const std::string& option_default_string(Option o) {
+  static const std::string user_agent = "uvinet/0.1";
+  static const std::string none;
+  return o == Option::user_agent ? user_agent : none;
 }
 
 std::int64_t option_default_int(Option o) noexcept {

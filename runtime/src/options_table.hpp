@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "uvinet/handle.hpp"
 
@@ -15,6 +16,8 @@ bool option_is_string(Option o) noexcept;
 OptionValue option_default(Option o);
 /// option_default() of an integer option, without building an OptionValue.
 std::int64_t option_default_int(Option o) noexcept;
+/// option_default() of a string option ("" for an integer one), likewise.
+const std::string& option_default_string(Option o);
 /// The bit of `o` in a set of options (a handle's options_set_).
 constexpr std::uint64_t option_bit(Option o) noexcept {
   return std::uint64_t{1} << static_cast<unsigned>(o);

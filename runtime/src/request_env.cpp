@@ -86,6 +86,17 @@ Result<OptionValue> RequestEnvImpl::option(Option o) const {
   return request_.effective_option(o);
 }
 
+std::int64_t RequestEnvImpl::int_option(Option o) const {
+  // context_value is the handle's context, not a stored option.
+  if (option_is_string(o) || o == Option::context_value) return RequestEnv::int_option(o);
+  return request_.int_option(o);
+}
+
+std::string RequestEnvImpl::string_option(Option o) const {
+  if (!option_is_string(o)) return {};
+  return request_.string_option(o);
+}
+
 const std::shared_ptr<void>& RequestEnvImpl::request_state() const {
   return request_.state();
 }

@@ -29,6 +29,8 @@ class RequestEnvImpl final : public RequestEnv {
   void secure(std::unique_ptr<Stream> stream, std::string host, ConnectCallback done) override;
   std::unique_ptr<Timer> make_timer() override;
   Result<OptionValue> option(Option o) const override;
+  std::int64_t int_option(Option o) const override;
+  std::string string_option(Option o) const override;
   const std::shared_ptr<void>& request_state() const override;
   std::shared_ptr<void> session_state(const std::function<std::shared_ptr<void>()>& make) override;
 

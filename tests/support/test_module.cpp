@@ -46,6 +46,10 @@ class TestRequest final : public uvinet::ProtocolRequest {
       connect(op);
       return;
     }
+    if (path == "/options" && op->kind() == OperationKind::call) {
+      complete(*op, read_option(static_cast<uvinet::Option>(op->verb())));
+      return;
+    }
     std::uint64_t ms = 0;
     if (auto q = env_.url().query; q.rfind("ms=", 0) == 0) ms = std::stoull(q.substr(3));
     auto timer = std::shared_ptr<uvinet::Timer>(env_.make_timer());
@@ -102,6 +106,19 @@ class TestRequest final : public uvinet::ProtocolRequest {
                    stream_ = std::move(*r);
                    complete(*op, OperationValue{0, "connected"});
                  });
+  }
+
+  // The plain readers must say what option() says, in the shape they give.
+  uvinet::Result<OperationValue> read_option(uvinet::Option o) const {
+    const auto number = env_.int_option(o);
+    auto text = env_.string_option(o);
+    const auto value = env_.option(o);
+    if (!value) return value.error();
+    const bool agree = std::holds_alternative<std::int64_t>(*value)
+                           ? number == std::get<std::int64_t>(*value) && text.empty()
+                           : text == std::get<std::string>(*value) && number == 0;
+    if (!agree) return Error(errc::protocol_error, "int_option/string_option differ from option");
+    return OperationValue{static_cast<std::size_t>(number), std::move(text)};
   }
 
   void finish(Operation& op) {

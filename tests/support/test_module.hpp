@@ -7,6 +7,9 @@
 //   /fail     completes later with errc::protocol_error
 //   /connect  connects to ?port=N (&host=H, default 127.0.0.1) through the
 //             runtime, completes when connected, holds the connection until closed
+//   /options  a call with verb N answers with the request's option N as the
+//             module reads it: count = RequestEnv::int_option(N), data =
+//             RequestEnv::string_option(N); an error if option() disagrees
 // Send completes with the byte count; receive with min(max, 4) bytes "data";
 // a call with its verb as the count and its data echoed.
 // Scheme "test" is one-operation-at-a-time; "testduplex" is duplex.

@@ -177,12 +177,10 @@ namespace uvinet::http::detail {
 
 // The request's option values (inherited, defaulted) for the state machine.
 inline std::int64_t int_option(const RequestEnv& env, Option o) {
-  auto v = env.option(o);
-  return v && std::holds_alternative<std::int64_t>(*v) ? std::get<std::int64_t>(*v) : 0;
+  return env.int_option(o);
 }
 inline std::string string_option(const RequestEnv& env, Option o) {
-  auto v = env.option(o);
-  return v && std::holds_alternative<std::string>(*v) ? std::get<std::string>(*v) : std::string();
+  return env.string_option(o);
 }
 inline std::uint64_t idle_timeout_ms(const RequestEnv& env) {
   return static_cast<std::uint64_t>(int_option(env, Option::idle_timeout_ms));

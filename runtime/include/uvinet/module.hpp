@@ -33,7 +33,7 @@ class Handle;
 
 /// Bumped when this interface changes; load_module() refuses a plugin built
 /// against another version.
-inline constexpr int module_abi_version = 6;
+inline constexpr int module_abi_version = 7;
 
 /// send and receive are the generic byte-stream operations (Request::send,
 /// Request::receive); `call` is one of the module's own, named by a verb
@@ -109,6 +109,19 @@ class RequestEnv {
   /// The value of `o` that governs this request: set on it, inherited from
   /// its connection or session (session-only options included), or the default.
   virtual Result<OptionValue> option(Option o) const = 0;
+  /// option() of an integer option as a plain number, 0 for a string one.
+  /// A state machine reads several options on every request: this costs
+  /// no Result and no variant.
+  virtual std::int64_t int_option(Option o) const {
+    auto v = option(o);
+    return v && std::holds_alternative<std::int64_t>(*v) ? std::get<std::int64_t>(*v) : 0;
+  }
+  /// option() of a string option, "" for an integer one.
+  virtual std::string string_option(Option o) const {
+    auto v = option(o);
+    return v && std::holds_alternative<std::string>(*v) ? std::get<std::string>(std::move(*v))
+                                                        : std::string();
+  }
   /// The request's state from Module::make_request_state(), shared with the
   /// module's public API on other threads (guard it with its own mutex).
   virtual const std::shared_ptr<void>& request_state() const = 0;
