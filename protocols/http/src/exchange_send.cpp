@@ -39,19 +39,25 @@ bool expects_body(std::string_view method) {
 Result<void> Exchange::load_request(std::string body) {
   std::optional<std::uint64_t> total;
   {
+    // Frozen once sent (send_request set `sent`), and read by nothing else
+    // after: taken rather than copied.
     std::lock_guard lock(shared_->mutex);
-    method_ = shared_->method;
+    method_ = std::move(shared_->method);
     flags_ = shared_->flags;
-    fields_ = shared_->fields;
+    fields_ = std::move(shared_->fields);
     total = shared_->total_length;
   }
-  std::string user = url_.user;
-  std::string password = url_.password;
+  std::string user_option;
+  std::string password_option;
+  std::string_view user = url_.user;
+  std::string_view password = url_.password;
   if (user.empty() && password.empty()) {
-    user = string_option(env_, Option::username);
-    password = string_option(env_, Option::password);
+    user_option = string_option(env_, Option::username);
+    password_option = string_option(env_, Option::password);
+    user = user_option;
+    password = password_option;
   }
-  if (user.find(':') != std::string::npos) {
+  if (user.find(':') != std::string_view::npos) {
     return Error(errc::invalid_argument, "Basic authentication: the user name holds ':'");
   }
   if (!user.empty() || !password.empty()) credentials_ = basic_credentials(user, password);
