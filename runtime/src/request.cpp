@@ -20,11 +20,22 @@ const char* kind_name(OperationKind kind) {
   return "operation";
 }
 
+// The connection's URL with `target` as path and query.
+Url request_url(const Url& connection_url, std::string_view target) {
+  Url url = connection_url;
+  const auto query = target.find('?');
+  url.path.assign(target.substr(0, query));
+  if (url.path.empty()) url.path = "/";
+  if (query != std::string_view::npos) url.query.assign(target.substr(query + 1));
+  return url;
+}
+
 }  // namespace
 
-RequestObject::RequestObject(std::shared_ptr<ConnectionObject> connection, Context context, Url url)
+RequestObject::RequestObject(std::shared_ptr<ConnectionObject> connection, Context context,
+                             std::string_view target)
     : HandleObject(HandleKind::request, connection, context),
-      url_(std::move(url)),
+      url_(request_url(connection->url(), target)),
       module_(connection->module()),
       state_(module_->make_request_state()) {}
 

@@ -25,7 +25,9 @@ class RequestObject final : public HandleObject {
  public:
   using Completion = std::function<void(Result<OperationValue>)>;
 
-  RequestObject(std::shared_ptr<ConnectionObject> connection, Context context, Url url);
+  /// `target`: the path, with '?' and the query when there is one.
+  RequestObject(std::shared_ptr<ConnectionObject> connection, Context context,
+                std::string_view target);
   ~RequestObject() override;
 
   const Url& url() const noexcept { return url_; }
