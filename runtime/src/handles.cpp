@@ -178,9 +178,8 @@ void HandleObject::maybe_finish_close() {
     if (status_cb_ && (status_mask_ & status_bit(Status::handle_closing))) cb = status_cb_;
   }
   if (!cb) {
-    // Nobody listens: only the seal. An empty lambda costs no allocation.
-    strand_->push_last(
-        generation(), [] {}, callback_model());
+    // Nobody listens: only the seal, with no callback to queue and run.
+    strand_->seal(generation());
     return;
   }
   auto self = shared_from_this();
