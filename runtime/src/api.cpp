@@ -160,7 +160,10 @@ Result<OperationValue> start_operation(Handle h, OperationKind kind, int verb, s
                                        CallbackModel model) {
   auto request = lookup_as<detail::RequestObject>(h, HandleKind::request);
   if (!request) return request.error();
-  return (*request)->start(kind, verb, std::move(data), max, buffer, std::move(completion), model);
+  detail::RequestObject& object = **request;
+  // Our reference goes to the operation: no second one counted.
+  return object.start(std::move(*request), kind, verb, std::move(data), max, buffer,
+                      std::move(completion), model);
 }
 
 template <class T, class Convert>

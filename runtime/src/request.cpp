@@ -46,16 +46,18 @@ std::uint8_t RequestObject::sides_of(OperationKind kind) const {
   return kind == OperationKind::send ? kSendSide : kReceiveSide;
 }
 
-Result<OperationValue> RequestObject::start(OperationKind kind, int verb, std::string data,
-                                            std::size_t max_bytes, std::span<char> buffer,
-                                            Completion completion, CallbackModel model) {
+Result<OperationValue> RequestObject::start(std::shared_ptr<RequestObject> self, OperationKind kind,
+                                            int verb, std::string data, std::size_t max_bytes,
+                                            std::span<char> buffer, Completion completion,
+                                            CallbackModel model) {
   const bool sync = !completion;
+  const bool on_loop = loop()->on_loop_thread();
   // Only the errors need it: built on demand, not on every operation.
   const auto where = [&] {
     return std::string(kind_name(kind)) + " on " + url_.scheme + " request " +
            std::to_string(handle().id());
   };
-  if (sync && loop()->on_loop_thread()) return Error(errc::sync_call_on_loop_thread, where());
+  if (sync && on_loop) return Error(errc::sync_call_on_loop_thread, where());
   if (closing()) return Error(errc::invalid_handle, where());
 
   // C15: one operation per side at a time.
@@ -76,9 +78,8 @@ Result<OperationValue> RequestObject::start(OperationKind kind, int verb, std::s
     maybe_finish_close();
     return Error(errc::invalid_handle, where());
   }
-  auto op =
-      std::make_shared<OperationImpl>(std::static_pointer_cast<RequestObject>(shared_from_this()),
-                                      kind, verb, std::move(data), max_bytes, buffer, sides);
+  auto op = std::make_shared<OperationImpl>(std::move(self), kind, verb, std::move(data), max_bytes,
+                                            buffer, sides);
   op->completion_ = std::move(completion);
   op->model_ = model;
   if (sync) op->sync_result_.emplace();
@@ -105,7 +106,7 @@ Result<OperationValue> RequestObject::start(OperationKind kind, int verb, std::s
                  where() + ": " + std::to_string(limit) + " operations already in flight");
   }
 
-  if (!sync && loop()->on_loop_thread()) {
+  if (!sync && on_loop) {
     // Started from a short callback: run it here, so a module that can finish
     // at once lets the call return the final result (C1), with no callback.
     op->holds_slot_ = true;

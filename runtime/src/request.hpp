@@ -37,11 +37,12 @@ class RequestObject final : public HandleObject {
     return static_cast<ConnectionObject&>(*parent());
   }
 
-  /// Starts an operation. `completion` empty means synchronous (C1);
+  /// Starts an operation. `self`: the caller's hold on this request, which
+  /// the operation takes over. `completion` empty means synchronous (C1);
   /// `buffer`: call_into's memory, empty for the others.
-  Result<OperationValue> start(OperationKind kind, int verb, std::string data,
-                               std::size_t max_bytes, std::span<char> buffer, Completion completion,
-                               CallbackModel model);
+  Result<OperationValue> start(std::shared_ptr<RequestObject> self, OperationKind kind, int verb,
+                               std::string data, std::size_t max_bytes, std::span<char> buffer,
+                               Completion completion, CallbackModel model);
 
   /// Completes `op` exactly once (loop thread).
   void complete(OperationImpl& op, Result<OperationValue> result);
