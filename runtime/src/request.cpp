@@ -146,13 +146,9 @@ void RequestObject::remove_op(const OperationImpl* op) {
   }
 }
 
-std::vector<std::shared_ptr<OperationImpl>> RequestObject::current_ops() {
-  std::vector<std::shared_ptr<OperationImpl>> ops;
+std::array<std::shared_ptr<OperationImpl>, 2> RequestObject::current_ops() {
   std::lock_guard lock(ops_mutex_);
-  for (const auto& place : ops_) {
-    if (place) ops.push_back(place);
-  }
-  return ops;
+  return ops_;
 }
 
 void RequestObject::admit(const std::shared_ptr<OperationImpl>& op) {
@@ -220,7 +216,9 @@ void RequestObject::start_transfer_timer() {
     const auto ops = current_ops();
     const Error why(errc::transfer_timeout,
                     "transfer with " + url_.host + " after " + std::to_string(ms) + " ms");
-    for (auto& op : ops) cancel(*op, why);
+    for (auto& op : ops) {
+      if (op) cancel(*op, why);
+    }
   });
 }
 
@@ -298,9 +296,11 @@ void RequestObject::on_close_requested() {
 }
 
 void RequestObject::close_on_loop() {
-  if (const auto ops = current_ops(); !ops.empty()) {
+  if (const auto ops = current_ops(); ops[0] || ops[1]) {
     const Error why(errc::cancelled, "request " + std::to_string(handle().id()) + " closed");
-    for (auto& op : ops) cancel(*op, why);
+    for (auto& op : ops) {
+      if (op) cancel(*op, why);
+    }
   }
   transfer_timer_.reset();
   if (!protocol_) {

@@ -73,7 +73,8 @@ class RequestObject final : public HandleObject {
   std::array<std::shared_ptr<OperationImpl>, 2> ops_;
   void add_op(const std::shared_ptr<OperationImpl>& op);
   void remove_op(const OperationImpl* op);
-  std::vector<std::shared_ptr<OperationImpl>> current_ops();
+  /// ops_, copied: one or two (C15), so no vector to allocate.
+  std::array<std::shared_ptr<OperationImpl>, 2> current_ops();
 
   // Loop thread only. The module's environment lives inside the request:
   // one allocation fewer for each request.
