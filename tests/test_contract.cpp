@@ -241,3 +241,31 @@ TEST_CASE("C14 a cancelled operation's late completion never reaches the next op
   CHECK(elapsed >= 290ms);
   f.close(r);
 }
+
+TEST_CASE("C1 operations started from many short-lived threads, each freeing some on its way out") {
+  // Each thread's last operations are freed on it (synchronous calls), on
+  // the loop (completions) or on workers: blocks an operation was made in
+  // change threads, and a thread that ends with some kept lets them go.
+  Fixture f(uvinet::CallbackModel::long_callback);
+  std::atomic<int> sent{0};
+  std::atomic<int> received{0};
+  for (int round = 0; round < 4; ++round) {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        auto r = f.request("/later?ms=0");
+        for (int i = 0; i < 20; ++i) {
+          auto n = r.send("abc");
+          if (n && *n == 3) ++sent;
+        }
+        Completion<std::string> done;
+        auto ac = done.context();
+        if (r.receive(4, &ac).pending() && done.wait() && done.get().value() == "data") ++received;
+        f.close(r);
+      });
+    }
+    for (auto& thread : threads) thread.join();
+  }
+  CHECK(sent == 4 * 4 * 20);
+  CHECK(received == 4 * 4);
+}

@@ -78,8 +78,9 @@ Result<OperationValue> RequestObject::start(std::shared_ptr<RequestObject> self,
     maybe_finish_close();
     return Error(errc::invalid_handle, where());
   }
-  auto op = std::make_shared<OperationImpl>(std::move(self), kind, verb, std::move(data), max_bytes,
-                                            buffer, sides);
+  auto op =
+      std::allocate_shared<OperationImpl>(OperationAllocator<OperationImpl>(), std::move(self),
+                                          kind, verb, std::move(data), max_bytes, buffer, sides);
   op->completion_ = std::move(completion);
   op->model_ = model;
   if (sync) op->sync_result_.emplace();
