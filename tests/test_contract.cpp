@@ -206,3 +206,66 @@ TEST_CASE("C1 a module's own operations (calls) follow the same contract") {
   CHECK(done.get()->count == 7);
   f.close(r);
 }
+
+TEST_CASE("C14 a cancelled operation's late completion never reaches the next operation") {
+  // The test module keeps a weak_ptr to each operation for its timer, and
+  // does not stop that timer when the operation is cancelled: the old
+  // operation's timer still fires, and must find nothing to complete, even
+  // when the next operation was started inside the cancelled one's callback.
+  // (A runtime that reused a finished Operation object for the next one
+  // would let it complete the new operation early, with the old result.)
+  using clock = std::chrono::steady_clock;
+  Fixture f;
+  auto r = f.request("/later?ms=300");
+  REQUIRE(r.set_option(uvinet::Option::receive_timeout_ms, 100));
+  Completion<std::size_t> second;
+  std::atomic<bool> started_second{false};
+  clock::time_point second_started;
+  Completion<std::string> first;
+  AsyncContext<std::string> first_ctx{[&](Result<std::string> got) {
+    CHECK(got.error() == errc::receive_timeout);
+    ++first.calls;
+    second_started = clock::now();
+    auto ac = second.context();
+    started_second = r.send("abcdef", &ac).pending();  // C14, from the loop thread
+  }};
+  REQUIRE(r.receive(4, &first_ctx).pending());
+  REQUIRE(second.wait());
+  const auto elapsed = clock::now() - second_started;
+  CHECK(started_second);
+  CHECK(first.calls == 1);
+  CHECK(second.calls == 1);
+  CHECK(second.get().value() == 6);
+  // The first operation's timer fired about 200 ms after the second began;
+  // the second's own fires no sooner than 300 ms after.
+  CHECK(elapsed >= 290ms);
+  f.close(r);
+}
+
+TEST_CASE("C1 operations started from many short-lived threads, each freeing some on its way out") {
+  // Each thread's last operations are freed on it (synchronous calls), on
+  // the loop (completions) or on workers: blocks an operation was made in
+  // change threads, and a thread that ends with some kept lets them go.
+  Fixture f(uvinet::CallbackModel::long_callback);
+  std::atomic<int> sent{0};
+  std::atomic<int> received{0};
+  for (int round = 0; round < 4; ++round) {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        auto r = f.request("/later?ms=0");
+        for (int i = 0; i < 20; ++i) {
+          auto n = r.send("abc");
+          if (n && *n == 3) ++sent;
+        }
+        Completion<std::string> done;
+        auto ac = done.context();
+        if (r.receive(4, &ac).pending() && done.wait() && done.get().value() == "data") ++received;
+        f.close(r);
+      });
+    }
+    for (auto& thread : threads) thread.join();
+  }
+  CHECK(sent == 4 * 4 * 20);
+  CHECK(received == 4 * 4);
+}

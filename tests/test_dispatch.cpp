@@ -168,3 +168,59 @@ TEST_CASE("C12 posts to a closed handle fail at once, and a reused slot serves n
     for (auto& r : fresh) f.close(r);
   }
 }
+
+TEST_CASE("C5 with no status callback, what was queued before a close still runs, then nothing") {
+  test_support::register_test_modules();
+  for (auto model : {CallbackModel::short_callback, CallbackModel::long_callback}) {
+    // No status callback anywhere: closing seals each strand with no
+    // handle_closing callback to queue.
+    uvinet::SessionConfig config;
+    config.callback_model = model;
+    auto session = uvinet::Session::open(config).value();
+    auto connection = session.connect("test://server").value();
+    auto r = connection.open_request("/now").value();
+    // The first callback holds the strand busy while the close seals it.
+    std::atomic<bool> release{false};
+    std::atomic<int> ran{0};
+    std::atomic<bool> in_order{true};
+    REQUIRE(r.post([&] {
+      CHECK(wait_until([&] { return release.load(); }));
+      ++ran;
+    }));
+    constexpr int kPosts = 100;
+    for (int i = 1; i <= kPosts; ++i) {
+      REQUIRE(r.post([&, i] {
+        if (ran.fetch_add(1) != i) in_order = false;
+      }));
+    }
+    REQUIRE(r.close());
+    CHECK_FALSE(r.post([] { FAIL("a post to a closed handle ran"); }));
+    release = true;
+    CHECK(wait_until([&] { return ran.load() == kPosts + 1; }));
+    CHECK(in_order);
+
+    // Closed when idle, the strands are free for new handles at once: slots
+    // are reused once more than 1024 are free.
+    std::vector<uvinet::Request> old;
+    for (int i = 0; i < 1100; ++i) old.push_back(connection.open_request("/now").value());
+    std::set<std::uint64_t> old_slots;
+    for (auto& h : old) {
+      old_slots.insert(h.id() & 0xffffffffu);
+      REQUIRE(h.close());
+    }
+    bool reused = false;
+    std::vector<uvinet::Request> fresh;
+    CHECK(wait_until([&] {
+      fresh.push_back(connection.open_request("/now").value());
+      reused = old_slots.count(fresh.back().id() & 0xffffffffu) != 0;
+      return reused;
+    }));
+    std::atomic<int> posted{0};
+    REQUIRE(fresh.back().post([&] { ++posted; }));
+    CHECK(wait_until([&] { return posted.load() == 1; }));
+    for (auto& h : old) CHECK_FALSE(h.post([] { FAIL("a stale id reached a new handle"); }));
+    for (auto& h : fresh) REQUIRE(h.close());
+    REQUIRE(connection.close());
+    REQUIRE(session.close());
+  }
+}

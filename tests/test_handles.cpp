@@ -289,3 +289,27 @@ TEST_CASE("a module keeps state per request and per session") {
   CHECK(uvinet::request_state(a).error() == errc::invalid_handle);
   f.close(b);
 }
+
+TEST_CASE("C12 a handle of the wrong kind, or closed, fails cleanly with the reason") {
+  Fixture f;
+  auto r = f.request("/now");
+  // A request's id given where a connection is wanted, and the other way.
+  auto as_connection = uvinet::Connection(r.id()).open_request("/");
+  REQUIRE_FALSE(as_connection);
+  CHECK(as_connection.error() == errc::wrong_handle_kind);
+  CHECK(as_connection.error().message().find("expected a connection handle, got a request") !=
+        std::string::npos);
+  auto as_request = uvinet::Request(f.connection.id()).send("x");
+  REQUIRE_FALSE(as_request);
+  CHECK(as_request.error() == errc::wrong_handle_kind);
+  CHECK(as_request.error().message().find("expected a request handle, got a connection") !=
+        std::string::npos);
+  CHECK(uvinet::request_state(uvinet::Request(f.session.id())).error() == errc::wrong_handle_kind);
+  CHECK(uvinet::Request(0).send("x").error() == errc::invalid_handle);
+  f.close(r);
+  auto closed = r.send("x");
+  REQUIRE_FALSE(closed);
+  CHECK(closed.error() == errc::invalid_handle);
+  CHECK(closed.error().message().find(std::to_string(r.id())) != std::string::npos);
+  CHECK(uvinet::request_state(r).error() == errc::invalid_handle);
+}

@@ -140,17 +140,13 @@ Result<Connection> Session::connect(std::string_view url, Context context) const
 Result<Request> Connection::open_request(std::string_view target, Context context) const {
   auto connection = lookup_as<detail::ConnectionObject>(*this, HandleKind::connection);
   if (!connection) return connection.error();
-  Url url = (*connection)->url();
-  const auto query = target.find('?');
-  url.path = std::string(target.substr(0, query));
-  if (url.path.empty()) url.path = "/";
-  if (query != std::string_view::npos) url.query = std::string(target.substr(query + 1));
   for (char c : target) {
     if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) {
       return Error(errc::invalid_argument, "request target contains a space or control character");
     }
   }
-  auto request = std::make_shared<detail::RequestObject>(*connection, context, std::move(url));
+  // The URL is made in place inside the request: no Url moved on the way.
+  auto request = std::make_shared<detail::RequestObject>(*connection, context, target);
   const Handle h = HandleTable::instance().insert(request);
   request->notify(Status::handle_created);
   return Request(h.id());
@@ -164,7 +160,10 @@ Result<OperationValue> start_operation(Handle h, OperationKind kind, int verb, s
                                        CallbackModel model) {
   auto request = lookup_as<detail::RequestObject>(h, HandleKind::request);
   if (!request) return request.error();
-  return (*request)->start(kind, verb, std::move(data), max, buffer, std::move(completion), model);
+  detail::RequestObject& object = **request;
+  // Our reference goes to the operation: no second one counted.
+  return object.start(std::move(*request), kind, verb, std::move(data), max, buffer,
+                      std::move(completion), model);
 }
 
 template <class T, class Convert>

@@ -178,9 +178,8 @@ void HandleObject::maybe_finish_close() {
     if (status_cb_ && (status_mask_ & status_bit(Status::handle_closing))) cb = status_cb_;
   }
   if (!cb) {
-    // Nobody listens: only the seal. An empty lambda costs no allocation.
-    strand_->push_last(
-        generation(), [] {}, callback_model());
+    // Nobody listens: only the seal, with no callback to queue and run.
+    strand_->seal(generation());
     return;
   }
   auto self = shared_from_this();
@@ -249,6 +248,18 @@ std::shared_ptr<HandleObject> HandleTable::find(Handle h) const {
   return slot ? slot->object : nullptr;
 }
 
+std::shared_ptr<HandleObject> HandleTable::find(Handle h, HandleKind kind,
+                                                HandleKind* found) const {
+  std::lock_guard lock(mutex_);
+  const Slot* slot = slot_of(h);
+  if (!slot || !slot->object) return nullptr;
+  if (slot->object->kind() != kind) {
+    *found = slot->object->kind();
+    return nullptr;
+  }
+  return slot->object;
+}
+
 Result<void> HandleTable::deliver_with_own_model(Handle h, std::function<void()>&& fn) const {
   auto object = find(h);
   if (object && object->deliver(std::move(fn))) return {};
@@ -270,6 +281,12 @@ std::shared_ptr<HandleObject> HandleTable::remove(Handle h) {
   slot->generation = slot->generation == UINT32_MAX ? 1 : slot->generation + 1;
   free_.push_back(static_cast<std::uint32_t>(h.id() & 0xffffffffu) - 1);
   return object;
+}
+
+Error lookup_error(Handle h, HandleKind kind, HandleKind found) {
+  if (found == kind) return Error(errc::invalid_handle, "handle " + std::to_string(h.id()));
+  return Error(errc::wrong_handle_kind, std::string("expected a ") + handle_kind_name(kind) +
+                                            " handle, got a " + handle_kind_name(found));
 }
 
 Result<std::shared_ptr<HandleObject>> lookup(Handle h) {

@@ -137,6 +137,9 @@ class HandleTable {
 
   Handle insert(const std::shared_ptr<HandleObject>& object);
   std::shared_ptr<HandleObject> find(Handle h) const;
+  /// find() of an object of `kind` only, with one reference counted: nullptr
+  /// otherwise, `*found` then the kind found, or `kind` when none was.
+  std::shared_ptr<HandleObject> find(Handle h, HandleKind kind, HandleKind* found) const;
   /// Queues `fn` on `h`'s strand (HandleObject::deliver). Fails with
   /// errc::invalid_handle for a handle not in the table. Inline, with the
   /// strand's push: this is all a Handle::post() with a model pays for.
@@ -185,18 +188,20 @@ class HandleTable {
   std::size_t free_head_ = 0;
 };
 
-/// Finds `h` and checks it is of `kind`.
+/// Finds `h`.
 Result<std::shared_ptr<HandleObject>> lookup(Handle h);
+/// Why lookup_as(h, kind) found no object of `kind`: `found` is the kind it
+/// found, or `kind` when it found none.
+Error lookup_error(Handle h, HandleKind kind, HandleKind found);
+/// Finds `h` and checks it is of `kind`: every request operation starts
+/// here, so the check is made under the table's lock, with no object copied
+/// that is not returned.
 template <class T>
 Result<std::shared_ptr<T>> lookup_as(Handle h, HandleKind kind) {
-  auto object = lookup(h);
-  if (!object) return object.error();
-  if ((*object)->kind() != kind) {
-    return Error(errc::wrong_handle_kind, std::string("expected a ") + handle_kind_name(kind) +
-                                              " handle, got a " +
-                                              handle_kind_name((*object)->kind()));
-  }
-  return std::static_pointer_cast<T>(std::move(*object));
+  HandleKind found = kind;
+  auto object = HandleTable::instance().find(h, kind, &found);
+  if (!object) return lookup_error(h, kind, found);
+  return std::static_pointer_cast<T>(std::move(object));
 }
 
 }  // namespace uvinet::detail

@@ -20,11 +20,22 @@ const char* kind_name(OperationKind kind) {
   return "operation";
 }
 
+// The connection's URL with `target` as path and query.
+Url request_url(const Url& connection_url, std::string_view target) {
+  Url url = connection_url;
+  const auto query = target.find('?');
+  url.path.assign(target.substr(0, query));
+  if (url.path.empty()) url.path = "/";
+  if (query != std::string_view::npos) url.query.assign(target.substr(query + 1));
+  return url;
+}
+
 }  // namespace
 
-RequestObject::RequestObject(std::shared_ptr<ConnectionObject> connection, Context context, Url url)
+RequestObject::RequestObject(std::shared_ptr<ConnectionObject> connection, Context context,
+                             std::string_view target)
     : HandleObject(HandleKind::request, connection, context),
-      url_(std::move(url)),
+      url_(request_url(connection->url(), target)),
       module_(connection->module()),
       state_(module_->make_request_state()) {}
 
@@ -35,16 +46,18 @@ std::uint8_t RequestObject::sides_of(OperationKind kind) const {
   return kind == OperationKind::send ? kSendSide : kReceiveSide;
 }
 
-Result<OperationValue> RequestObject::start(OperationKind kind, int verb, std::string data,
-                                            std::size_t max_bytes, std::span<char> buffer,
-                                            Completion completion, CallbackModel model) {
+Result<OperationValue> RequestObject::start(std::shared_ptr<RequestObject> self, OperationKind kind,
+                                            int verb, std::string data, std::size_t max_bytes,
+                                            std::span<char> buffer, Completion completion,
+                                            CallbackModel model) {
   const bool sync = !completion;
+  const bool on_loop = loop()->on_loop_thread();
   // Only the errors need it: built on demand, not on every operation.
   const auto where = [&] {
     return std::string(kind_name(kind)) + " on " + url_.scheme + " request " +
            std::to_string(handle().id());
   };
-  if (sync && loop()->on_loop_thread()) return Error(errc::sync_call_on_loop_thread, where());
+  if (sync && on_loop) return Error(errc::sync_call_on_loop_thread, where());
   if (closing()) return Error(errc::invalid_handle, where());
 
   // C15: one operation per side at a time.
@@ -66,8 +79,8 @@ Result<OperationValue> RequestObject::start(OperationKind kind, int verb, std::s
     return Error(errc::invalid_handle, where());
   }
   auto op =
-      std::make_shared<OperationImpl>(std::static_pointer_cast<RequestObject>(shared_from_this()),
-                                      kind, verb, std::move(data), max_bytes, buffer, sides);
+      std::allocate_shared<OperationImpl>(OperationAllocator<OperationImpl>(), std::move(self),
+                                          kind, verb, std::move(data), max_bytes, buffer, sides);
   op->completion_ = std::move(completion);
   op->model_ = model;
   if (sync) op->sync_result_.emplace();
@@ -94,7 +107,7 @@ Result<OperationValue> RequestObject::start(OperationKind kind, int verb, std::s
                  where() + ": " + std::to_string(limit) + " operations already in flight");
   }
 
-  if (!sync && loop()->on_loop_thread()) {
+  if (!sync && on_loop) {
     // Started from a short callback: run it here, so a module that can finish
     // at once lets the call return the final result (C1), with no callback.
     op->holds_slot_ = true;
@@ -134,13 +147,9 @@ void RequestObject::remove_op(const OperationImpl* op) {
   }
 }
 
-std::vector<std::shared_ptr<OperationImpl>> RequestObject::current_ops() {
-  std::vector<std::shared_ptr<OperationImpl>> ops;
+std::array<std::shared_ptr<OperationImpl>, 2> RequestObject::current_ops() {
   std::lock_guard lock(ops_mutex_);
-  for (const auto& place : ops_) {
-    if (place) ops.push_back(place);
-  }
-  return ops;
+  return ops_;
 }
 
 void RequestObject::admit(const std::shared_ptr<OperationImpl>& op) {
@@ -208,7 +217,9 @@ void RequestObject::start_transfer_timer() {
     const auto ops = current_ops();
     const Error why(errc::transfer_timeout,
                     "transfer with " + url_.host + " after " + std::to_string(ms) + " ms");
-    for (auto& op : ops) cancel(*op, why);
+    for (auto& op : ops) {
+      if (op) cancel(*op, why);
+    }
   });
 }
 
@@ -286,9 +297,11 @@ void RequestObject::on_close_requested() {
 }
 
 void RequestObject::close_on_loop() {
-  if (const auto ops = current_ops(); !ops.empty()) {
+  if (const auto ops = current_ops(); ops[0] || ops[1]) {
     const Error why(errc::cancelled, "request " + std::to_string(handle().id()) + " closed");
-    for (auto& op : ops) cancel(*op, why);
+    for (auto& op : ops) {
+      if (op) cancel(*op, why);
+    }
   }
   transfer_timer_.reset();
   if (!protocol_) {

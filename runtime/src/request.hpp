@@ -25,7 +25,9 @@ class RequestObject final : public HandleObject {
  public:
   using Completion = std::function<void(Result<OperationValue>)>;
 
-  RequestObject(std::shared_ptr<ConnectionObject> connection, Context context, Url url);
+  /// `target`: the path, with '?' and the query when there is one.
+  RequestObject(std::shared_ptr<ConnectionObject> connection, Context context,
+                std::string_view target);
   ~RequestObject() override;
 
   const Url& url() const noexcept { return url_; }
@@ -35,11 +37,12 @@ class RequestObject final : public HandleObject {
     return static_cast<ConnectionObject&>(*parent());
   }
 
-  /// Starts an operation. `completion` empty means synchronous (C1);
+  /// Starts an operation. `self`: the caller's hold on this request, which
+  /// the operation takes over. `completion` empty means synchronous (C1);
   /// `buffer`: call_into's memory, empty for the others.
-  Result<OperationValue> start(OperationKind kind, int verb, std::string data,
-                               std::size_t max_bytes, std::span<char> buffer, Completion completion,
-                               CallbackModel model);
+  Result<OperationValue> start(std::shared_ptr<RequestObject> self, OperationKind kind, int verb,
+                               std::string data, std::size_t max_bytes, std::span<char> buffer,
+                               Completion completion, CallbackModel model);
 
   /// Completes `op` exactly once (loop thread).
   void complete(OperationImpl& op, Result<OperationValue> result);
@@ -70,7 +73,8 @@ class RequestObject final : public HandleObject {
   std::array<std::shared_ptr<OperationImpl>, 2> ops_;
   void add_op(const std::shared_ptr<OperationImpl>& op);
   void remove_op(const OperationImpl* op);
-  std::vector<std::shared_ptr<OperationImpl>> current_ops();
+  /// ops_, copied: one or two (C15), so no vector to allocate.
+  std::array<std::shared_ptr<OperationImpl>, 2> current_ops();
 
   // Loop thread only. The module's environment lives inside the request:
   // one allocation fewer for each request.

@@ -31,6 +31,19 @@ void Strand::close_posts() {
   posts_closed_ = true;
 }
 
+void Strand::seal(std::uint32_t generation) {
+  std::shared_ptr<Loop> spare_loop;  // declared first: freed after the unlock
+  std::shared_ptr<WorkerPool> spare_workers;
+  std::lock_guard lock(mutex_);
+  if (sealed_ || generation != generation_) return;
+  sealed_ = posts_closed_ = true;
+  // Running: the drain lets go of the loop and workers when it finds the
+  // queue empty. Not running: the queue is empty, and no one reads wake_.
+  if (running_) return;
+  spare_loop.swap(wake_.loop);
+  spare_workers.swap(wake_.workers);
+}
+
 void Strand::schedule(CallbackModel model) {
   // `this`, not shared_from_this(): strands belong to handle table slots,
   // which are never freed. A raw pointer fits std::function's inline

@@ -53,6 +53,9 @@ class Strand {
   bool push_last(std::uint32_t generation, Callback&& fn, CallbackModel model) {
     return enqueue(generation, std::move(fn), model, Kind::last);
   }
+  /// push_last() with no callback: what is queued still runs, nothing
+  /// more goes in. An idle strand is vacant at once, with no drain to wait for.
+  void seal(std::uint32_t generation);
 
  private:
   enum class Kind { runtime, post, last };
