@@ -2,6 +2,8 @@
 // (lifetimes), C14 (after completion), C15 (one operation per request).
 #include <doctest/doctest.h>
 
+#include <future>
+
 #include "support/fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -205,6 +207,55 @@ TEST_CASE("C1 a module's own operations (calls) follow the same contract") {
   REQUIRE(done.wait());
   CHECK(done.get()->count == 7);
   f.close(r);
+}
+
+TEST_CASE("C1 typed calls hand the application's callback its result converted, or the error") {
+  Fixture f;
+  auto r = f.request("/later?ms=1");
+  Completion<void> sent;
+  REQUIRE(r.call(7, "x", 0, sent.context()).pending());
+  REQUIRE(sent.wait());
+  CHECK(sent.get().has_value());
+  Completion<std::size_t> counted;
+  REQUIRE(r.call(8, "abc", 0, counted.context()).pending());
+  REQUIRE(counted.wait());
+  CHECK(counted.get().value() == 8);  // the OperationValue's count
+  Completion<std::string> text;
+  REQUIRE(r.call(9, "payload", 0, text.context()).pending());
+  REQUIRE(text.wait());
+  CHECK(text.get().value() == "payload");  // its data
+  char buffer[4];
+  Completion<std::size_t> into;
+  REQUIRE(r.call_into(10, buffer, into.context()).pending());
+  REQUIRE(into.wait());
+  CHECK(into.get().value() == 10);
+  CHECK(r.call_into(10, {}, into.context()).error() == errc::invalid_argument);
+  CHECK(r.call(7, "x", 0, AsyncContext<void>{}).error() == errc::invalid_argument);
+  f.close(r);
+
+  // Started from a short callback, a result at once is returned as the
+  // OperationValue, with no callback.
+  auto now = f.request("/now");
+  Completion<std::size_t> never;
+  std::promise<Result<uvinet::OperationValue>> returned;
+  REQUIRE(now.post([&] { returned.set_value(now.call(11, "y", 0, never.context())); }));
+  auto at_once = returned.get_future().get();
+  REQUIRE(at_once);
+  CHECK(at_once->count == 11);
+  f.close(now);
+  CHECK(never.calls == 0);
+
+  // An error reaches each shape of callback as the error.
+  auto failing = f.request("/fail");
+  Completion<void> failed;
+  REQUIRE(failing.call(1, "", 0, failed.context()).pending());
+  REQUIRE(failed.wait());
+  CHECK(failed.get().error() == errc::protocol_error);
+  Completion<std::string> failed_text;
+  REQUIRE(failing.call(1, "", 0, failed_text.context()).pending());
+  REQUIRE(failed_text.wait());
+  CHECK(failed_text.get().error() == errc::protocol_error);
+  f.close(failing);
 }
 
 TEST_CASE("C14 a cancelled operation's late completion never reaches the next operation") {

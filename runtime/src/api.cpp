@@ -156,8 +156,7 @@ namespace {
 
 Result<OperationValue> start_operation(Handle h, OperationKind kind, int verb, std::string data,
                                        std::size_t max, std::span<char> buffer,
-                                       detail::RequestObject::Completion completion,
-                                       CallbackModel model) {
+                                       detail::Completion completion, CallbackModel model) {
   auto request = lookup_as<detail::RequestObject>(h, HandleKind::request);
   if (!request) return request.error();
   detail::RequestObject& object = **request;
@@ -166,28 +165,33 @@ Result<OperationValue> start_operation(Handle h, OperationKind kind, int verb, s
                       std::move(completion), model);
 }
 
+// The application's callback itself is the completion: detail::Completion
+// converts the OperationValue the way `convert` does here for a result the
+// call returns at once or synchronously.
 template <class T, class Convert>
 Result<T> run_operation(Handle h, OperationKind kind, int verb, std::string data, std::size_t max,
                         std::span<char> buffer, const AsyncContext<T>* async, Convert convert) {
-  detail::RequestObject::Completion completion;
+  detail::Completion completion;
   CallbackModel model{};
   if (async) {
     if (!async->callback) return Error(errc::invalid_argument, "AsyncContext without a callback");
-    if constexpr (std::is_same_v<T, OperationValue>) {
-      // Nothing to convert: the callback itself, not a wrapper holding a
-      // copy of it, which would be one more allocation per call.
-      completion = async->callback;
-    } else {
-      completion = [callback = async->callback, convert](Result<OperationValue> r) {
-        callback(r ? Result<T>(convert(std::move(*r))) : Result<T>(std::move(r.error())));
-      };
-    }
+    completion = async->callback;
     model = async->model;
   }
   auto r =
       start_operation(h, kind, verb, std::move(data), max, buffer, std::move(completion), model);
   if (!r) return std::move(r.error());
   return convert(std::move(*r));
+}
+
+// Request::call()/call_into() with a typed callback: asynchronous only, and
+// the result at once stays an OperationValue for the protocol API.
+template <class T>
+Result<OperationValue> run_typed_call(Handle h, int verb, std::string data, std::size_t max,
+                                      std::span<char> buffer, const AsyncContext<T>& async) {
+  if (!async.callback) return Error(errc::invalid_argument, "AsyncContext without a callback");
+  return start_operation(h, OperationKind::call, verb, std::move(data), max, buffer,
+                         detail::Completion(async.callback), async.model);
 }
 
 }  // namespace
@@ -221,6 +225,27 @@ Result<OperationValue> Request::call_into(int verb, std::span<char> buffer,
   if (buffer.empty()) return Error(errc::invalid_argument, "call_into with an empty buffer");
   return run_operation<OperationValue>(*this, OperationKind::call, verb, {}, buffer.size(), buffer,
                                        async, [](OperationValue v) { return v; });
+}
+
+Result<OperationValue> Request::call(int verb, std::string data, std::size_t max_bytes,
+                                     const AsyncContext<void>& async) const {
+  return run_typed_call(*this, verb, std::move(data), max_bytes, {}, async);
+}
+
+Result<OperationValue> Request::call(int verb, std::string data, std::size_t max_bytes,
+                                     const AsyncContext<std::size_t>& async) const {
+  return run_typed_call(*this, verb, std::move(data), max_bytes, {}, async);
+}
+
+Result<OperationValue> Request::call(int verb, std::string data, std::size_t max_bytes,
+                                     const AsyncContext<std::string>& async) const {
+  return run_typed_call(*this, verb, std::move(data), max_bytes, {}, async);
+}
+
+Result<OperationValue> Request::call_into(int verb, std::span<char> buffer,
+                                          const AsyncContext<std::size_t>& async) const {
+  if (buffer.empty()) return Error(errc::invalid_argument, "call_into with an empty buffer");
+  return run_typed_call(*this, verb, {}, buffer.size(), buffer, async);
 }
 
 Result<OperationValue> Request::call(int verb, std::string data, std::size_t max_bytes,

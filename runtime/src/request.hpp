@@ -14,6 +14,7 @@
 #include <optional>
 #include <vector>
 
+#include "completion.hpp"
 #include "request_env.hpp"
 #include "session.hpp"
 
@@ -23,7 +24,7 @@ class OperationImpl;
 
 class RequestObject final : public HandleObject {
  public:
-  using Completion = std::function<void(Result<OperationValue>)>;
+  using Completion = detail::Completion;
 
   /// `target`: the path, with '?' and the query when there is one.
   RequestObject(std::shared_ptr<ConnectionObject> connection, Context context,

@@ -58,39 +58,16 @@ Result<void> edit_fields(const Request& request, const char* call, Edit edit) {
   return edit((*state)->fields);
 }
 
-/// A typed result of the module's OperationValue: `start` begins the call
-/// with the context it is given (none: synchronous; it may move from it), and
-/// `convert` makes the T, for the synchronous, at-once and pending paths.
-template <class T, class Convert, class Start>
-Result<T> typed_call(const AsyncContext<T>* async, Convert convert, Start start) {
-  std::optional<AsyncContext<OperationValue>> inner;
-  if (async) {
-    // Braces, not emplace(): AsyncContext is an aggregate, and clang 14
-    // (the TSan build) has no parenthesized aggregate initialization.
-    inner = AsyncContext<OperationValue>{
-        [callback = async->callback, convert](Result<OperationValue> r) {
-          if (!r) {
-            callback(r.error());
-          } else {
-            callback(convert(std::move(*r)));
-          }
-        },
-        async->model};
-  }
-  auto r = start(inner ? &*inner : nullptr);
-  if (!r) return r.error();
-  return convert(std::move(*r));
-}
-
-/// Request::call with a typed result.
+/// Request::call with a typed result. The application's callback goes to
+/// the runtime as it is (Request::call's typed overloads convert the same
+/// way `convert` does for a result at once): no wrapper, no allocation.
 template <class T, class Convert>
 Result<T> call_verb(const Request& request, Verb verb, std::string data, std::size_t max_bytes,
                     const AsyncContext<T>* async, Convert convert) {
-  return typed_call<T>(async, convert, [&](AsyncContext<OperationValue>* inner) {
-    // Moved, not copied: the wrapper is the operation's callback now.
-    return inner ? request.call(verb, std::move(data), max_bytes, std::move(*inner))
+  auto r = async ? request.call(verb, std::move(data), max_bytes, *async)
                  : request.call(verb, std::move(data), max_bytes);
-  });
+  if (!r) return r.error();
+  return convert(std::move(*r));
 }
 
 Result<std::size_t> to_count(OperationValue v) {
@@ -257,9 +234,10 @@ Result<std::size_t> read_data_into(const Request& request, std::span<char> buffe
   if (buffer.empty()) {
     return Error(errc::invalid_argument, "read_data_into: the buffer is empty (0 bytes)");
   }
-  return typed_call<std::size_t>(async, to_count, [&](AsyncContext<OperationValue>* inner) {
-    return request.call_into(detail::verb_read_data, buffer, inner);
-  });
+  auto r = async ? request.call_into(detail::verb_read_data, buffer, *async)
+                 : request.call_into(detail::verb_read_data, buffer);
+  if (!r) return r.error();
+  return to_count(std::move(*r));
 }
 
 Result<Request> open_url(const Session& session, std::string_view url,

@@ -134,6 +134,19 @@ class Request : public Handle {
   /// protocol APIs that wrap the application's callback in one of their own.
   Result<OperationValue> call(int verb, std::string data, std::size_t max_bytes,
                               AsyncContext<OperationValue>&& async) const;
+  /// The same, asynchronous (C1), for a protocol API whose application
+  /// callback takes Result<void>, Result<std::size_t> (the OperationValue's
+  /// count) or Result<std::string> (its data): the runtime converts the
+  /// result and calls that callback itself, so the API needs no wrapper
+  /// around it (one allocation less per call). A result at once is returned
+  /// as the OperationValue, for the API to convert the same way. `async` is
+  /// read during the call only.
+  Result<OperationValue> call(int verb, std::string data, std::size_t max_bytes,
+                              const AsyncContext<void>& async) const;
+  Result<OperationValue> call(int verb, std::string data, std::size_t max_bytes,
+                              const AsyncContext<std::size_t>& async) const;
+  Result<OperationValue> call(int verb, std::string data, std::size_t max_bytes,
+                              const AsyncContext<std::string>& async) const;
   /// Starts one of the module's own operations that writes its result into
   /// `buffer`, memory the caller lends: it must stay alive, and the caller
   /// must not touch it, until the operation completes (C3); the module sees
@@ -141,6 +154,10 @@ class Request : public Handle {
   /// operation cancelled or failed may have written part of it.
   Result<OperationValue> call_into(int verb, std::span<char> buffer,
                                    const AsyncContext<OperationValue>* async = nullptr) const;
+  /// call_into(), asynchronous, with a callback that takes the count, as
+  /// the typed call() above.
+  Result<OperationValue> call_into(int verb, std::span<char> buffer,
+                                   const AsyncContext<std::size_t>& async) const;
 };
 
 }  // namespace uvinet
