@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -59,9 +60,61 @@ std::string_view::iterator find_bad_text_char(std::string_view s) noexcept {
     // high bit; bytes of 0x80 and above never do.
     const std::uint64_t control = (word - ones * 0x20) & ~word & highs;
     const std::uint64_t del = word ^ (ones * 0x7f);
-    if ((control | ((del - ones) & ~del & highs)) != 0) break;
+    const std::uint64_t found = control | ((del - ones) & ~del & highs);
+    if (found != 0) {
+      // The lowest bit set is never a false alarm (those only come from a
+      // borrow out of a true one below them), so the byte check starts
+      // there: at the byte itself, unless it is a HTAB.
+      if constexpr (std::endian::native == std::endian::little) {
+        i += static_cast<std::size_t>(std::countr_zero(found)) / 8;
+      }
+      break;
+    }
   }
   return std::find_if(s.begin() + static_cast<std::ptrdiff_t>(i), s.end(), is_bad_text_char);
+}
+
+// A field line found whole at the start of the input (on_whole_header_lines).
+struct WholeField {
+  std::string_view name;
+  std::string_view value;  // OWS trimmed, as split_field() makes it
+  std::size_t size = 0;    // the line's bytes, its line ending included
+};
+
+// The well-formed field line whole in the first `room` bytes of `in`, read in
+// place in one pass: the name by its characters up to the colon, the value up
+// to the first control byte, which must be the line ending. Anything else
+// (a partial line, a limit in the way, an empty line, an error) returns
+// false, for the general path to take the line and report what is wrong.
+bool scan_whole_field(std::string_view in, std::size_t room, WholeField& out) noexcept {
+  const char* p = in.data();
+  const std::size_t n = std::min(in.size(), room);
+  std::size_t colon = 0;
+  while (colon < n && is_tchar(p[colon])) ++colon;
+  if (colon == 0 || colon == n || p[colon] != ':') return false;
+  std::size_t start = colon + 1;
+  while (start < n && is_ows(p[start])) ++start;
+  const std::string_view rest(p + start, n - start);
+  const std::size_t end = start + static_cast<std::size_t>(find_bad_text_char(rest) - rest.begin());
+  std::size_t size = 0;
+  if (end < n && p[end] == '\n') {
+    size = end + 1;
+  } else if (end + 1 < n && p[end] == '\r' && p[end + 1] == '\n') {
+    size = end + 2;
+  } else {
+    return false;
+  }
+  std::size_t stop = end;
+  while (stop > start && is_ows(p[stop - 1])) --stop;
+  out = WholeField{{p, colon}, {p + start, stop - start}, size};
+  return true;
+}
+
+// The line ending at the start of `in`, when the line is empty: its size
+// (CRLF, or a bare LF), else 0.
+std::size_t empty_line(std::string_view in) noexcept {
+  if (!in.empty() && in[0] == '\n') return 1;
+  return in.size() > 1 && in[0] == '\r' && in[1] == '\n' ? 2 : 0;
 }
 
 int hex_value(char c) noexcept {
@@ -202,7 +255,9 @@ Result<std::size_t> ResponseParser::feed(std::string_view data) {
 std::size_t ResponseParser::step(std::string_view in) {
   switch (state_) {
     case State::status_line: return on_status_line(in);
-    case State::header_line: return on_header_line(in);
+    case State::header_line:
+      if (std::size_t used = on_whole_header_lines(in)) return used;
+      return on_header_line(in);
     case State::body_length: return on_body_length(in);
     case State::body_until_close: return on_body_until_close(in);
     case State::chunk_size: return on_chunk_size(in);
@@ -318,6 +373,38 @@ bool ResponseParser::parse_status_line(std::string_view line) {
   return true;
 }
 
+// The header lines whole in `in` (nearly always all of them), read in place
+// in one loop, with the same checks, limits and events as on_header_line();
+// returns the bytes they took, 0 when the next line needs on_header_line():
+// a partial line, a line over a limit, or one with an error to report.
+std::size_t ResponseParser::on_whole_header_lines(std::string_view in) {
+  if (line_taken_) {
+    line_buf_.clear();
+    line_taken_ = false;
+  }
+  if (!line_buf_.empty()) return 0;
+  std::size_t pos = 0;
+  while (state_ == State::header_line && pos < in.size()) {
+    const std::string_view rest = in.substr(pos);
+    // What take_line() would search for the line ending in.
+    const std::size_t room =
+        std::min(limits_.max_line_length, limits_.max_header_bytes - section_bytes_);
+    if (const std::size_t ending = empty_line(rest); ending != 0 && ending <= room) {
+      section_bytes_ += ending;
+      end_of_head();
+      return pos + ending;
+    }
+    WholeField field;
+    if (field_count_ >= limits_.max_header_count || !scan_whole_field(rest, room, field)) break;
+    pos += field.size;
+    section_bytes_ += field.size;
+    ++field_count_;
+    if (!apply_framing_field(field.name, field.value)) break;
+    sink_->on_header(field.name, field.value);
+  }
+  return pos;
+}
+
 std::size_t ResponseParser::on_header_line(std::string_view in) {
   std::size_t used = 0;
   std::string_view line;
@@ -381,16 +468,38 @@ bool ResponseParser::count_field(Section section) {
   return false;
 }
 
+// Told apart by length and first letter before any compare: most fields
+// are none of the three, and every field of every response comes here.
 bool ResponseParser::apply_framing_field(std::string_view name, std::string_view value) {
-  if (iequals(name, "content-length")) return parse_content_length(value);
-  if (iequals(name, "transfer-encoding")) return parse_transfer_encoding(value);
-  if (iequals(name, "connection")) parse_connection(value);
-  return true;
+  switch (name.size()) {
+    case 10:
+      if (lower(name[0]) == 'c' && iequals(name, "connection")) parse_connection(value);
+      return true;
+    case 14:
+      if (lower(name[0]) == 'c' && iequals(name, "content-length")) {
+        return parse_content_length(value);
+      }
+      return true;
+    case 17:
+      if (lower(name[0]) == 't' && iequals(name, "transfer-encoding")) {
+        return parse_transfer_encoding(value);
+      }
+      return true;
+    default: return true;
+  }
 }
 
 // Several Content-Length values (in one field or many) are accepted only when
 // they are all the same (RFC 9110 §8.6).
 bool ResponseParser::parse_content_length(std::string_view value) {
+  // The usual value, one number short enough not to overflow, without the
+  // list machinery.
+  if (!value.empty() && value.size() < std::numeric_limits<std::uint64_t>::digits10 + 1 &&
+      std::all_of(value.begin(), value.end(), is_digit)) {
+    std::uint64_t n = 0;
+    for (char c : value) n = n * 10 + static_cast<std::uint64_t>(c - '0');
+    return set_content_length(n);
+  }
   bool any = false;
   bool ok = for_each_element(value, [&](std::string_view element) {
     std::uint64_t n = 0;
@@ -406,19 +515,22 @@ bool ResponseParser::parse_content_length(std::string_view value) {
       }
       n = n * 10 + digit;
     }
-    if (has_content_length_ && n != content_length_) {
-      fail(errc::invalid_response, "differing Content-Length values " +
-                                       std::to_string(content_length_) + " and " +
-                                       std::to_string(n));
-      return false;
-    }
-    has_content_length_ = true;
-    content_length_ = n;
     any = true;
-    return true;
+    return set_content_length(n);
   });
   if (ok && !any) fail(errc::invalid_response, "empty Content-Length");
   return ok && any;
+}
+
+bool ResponseParser::set_content_length(std::uint64_t n) {
+  if (has_content_length_ && n != content_length_) {
+    fail(errc::invalid_response, "differing Content-Length values " +
+                                     std::to_string(content_length_) + " and " + std::to_string(n));
+    return false;
+  }
+  has_content_length_ = true;
+  content_length_ = n;
+  return true;
 }
 
 // Codings accumulate over all Transfer-Encoding fields. Chunked must come
@@ -441,11 +553,17 @@ bool ResponseParser::parse_transfer_encoding(std::string_view value) {
 }
 
 void ResponseParser::parse_connection(std::string_view value) {
-  for_each_element(value, [&](std::string_view option) {
+  const auto option = [&](std::string_view option) {
     if (iequals(option, "close")) connection_close_ = true;
     if (iequals(option, "keep-alive")) connection_keep_alive_ = true;
     return true;
-  });
+  };
+  // One option (the value is trimmed already), without the list machinery.
+  if (value.find(',') == std::string_view::npos) {
+    option(value);
+    return;
+  }
+  for_each_element(value, option);
 }
 
 // RFC 9112 §6.3, in its order.
