@@ -354,7 +354,8 @@ namespace {
 /// `read(response)` under the request's lock: a query takes what it needs
 /// without copying the whole head.
 template <class Read>
-auto with_response(const Request& request, Read read) -> Result<decltype(read(Response{}))> {
+auto with_response(const Request& request, Read read)
+    -> Result<decltype(read(detail::HeadText{}))> {
   auto state = state_of(request);
   if (!state) return state.error();
   std::lock_guard lock((*state)->mutex);
@@ -370,15 +371,20 @@ auto with_response(const Request& request, Read read) -> Result<decltype(read(Re
 }  // namespace
 
 Result<Response> query_response(const Request& request) {
-  return with_response(request, [](const Response& r) { return r; });
+  return with_response(request, [](const detail::HeadText& h) { return h.response(); });
 }
 
 Result<int> query_status_code(const Request& request) {
-  return with_response(request, [](const Response& r) { return r.status; });
+  return with_response(request, [](const detail::HeadText& h) { return h.status; });
 }
 
 Result<std::string> query_header(const Request& request, std::string_view name, std::size_t index) {
-  auto response = with_response(request, [&](const Response& r) { return r.header(name, index); });
+  // Copied under the lock: the head's text goes back to the session when
+  // the handle closes.
+  auto response = with_response(request, [&](const detail::HeadText& h) {
+    auto value = h.header(name, index);
+    return value ? std::optional<std::string>(*value) : std::nullopt;
+  });
   if (!response) return response.error();
   auto& value = *response;
   if (!value) {
