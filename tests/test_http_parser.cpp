@@ -604,6 +604,10 @@ TEST_CASE("http parser: framing fields are known by their whole name, in any cas
                 "header 'Transfer-Encodinx' 'chunked'\nheader 'Xontent-Length' 'abc'\n"
                 "header 'Xonnection' 'close'\nheader 'Xransfer-Encoding' 'chunked'\n"
                 "header 'cONTENT-lENGTH' '2'\nhead 200 length 2 keep-alive\nbody hi\ncomplete"},
+      {"a coding one letter from chunked is another coding",
+       ok_head + "TRANSFER-ENCODING: chunkes\r\n\r\nraw",
+       status + "header 'TRANSFER-ENCODING' 'chunkes'\nhead 200 until_close close\nbody raw\n"
+                "complete"},
       {"one Connection option, any case",
        ok_head + "CONNECTION: Close\r\nContent-Length: 0\r\n\r\n",
        status + "header 'CONNECTION' 'Close'\nheader 'Content-Length' '0'\nhead 200 none close\n"
