@@ -65,7 +65,10 @@ struct ResponseHead {
 };
 
 /// Receives the parser's events. Views are valid only during the call.
-/// Names are as received; compare them with iequals().
+/// Names are as received; compare them with iequals(). A field's name and
+/// value lie in one view of its line as received: from the name's first
+/// byte to the value's last run the name, the colon, any whitespace before
+/// the value, and the value.
 ///
 /// A final response: on_status, on_header..., on_headers_complete,
 /// on_body..., on_trailer... (chunked only), on_message_complete.
