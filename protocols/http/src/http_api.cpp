@@ -25,7 +25,8 @@ Result<std::shared_ptr<RequestState>> state_of(const Request& request) {
     return Error(errc::wrong_handle_kind,
                  "request " + std::to_string(request.id()) + " is not an http request");
   }
-  return std::static_pointer_cast<RequestState>(*state);
+  // From the rvalue: no second reference to count up and down.
+  return std::static_pointer_cast<RequestState>(std::move(*state));
 }
 
 bool is_tchar(char c) {

@@ -120,6 +120,7 @@ bool scan_whole_field(std::string_view in, std::size_t room, WholeField& out) no
   while (colon < n && is_tchar(p[colon])) ++colon;
   if (colon == 0 || colon == n || p[colon] != ':') return false;
   std::size_t start = colon + 1;
+  start += start < n && p[start] == ' ';  // the usual one space, without the loop
   while (start < n && is_ows(p[start])) ++start;
   const std::string_view rest(p + start, n - start);
   const std::size_t end = start + static_cast<std::size_t>(find_bad_text_char(rest) - rest.begin());
@@ -142,6 +143,12 @@ bool scan_whole_field(std::string_view in, std::size_t room, WholeField& out) no
 std::size_t empty_line(std::string_view in) noexcept {
   if (!in.empty() && in[0] == '\n') return 1;
   return in.size() > 1 && in[0] == '\r' && in[1] == '\n' ? 2 : 0;
+}
+
+// Content-Length, Transfer-Encoding and Connection have names of these
+// lengths; most other fields are spared the call to apply_framing_field().
+bool is_framing_size(std::size_t size) noexcept {
+  return size == 10 || size == 14 || size == 17;
 }
 
 int hex_value(char c) noexcept {
@@ -442,17 +449,20 @@ std::size_t ResponseParser::on_whole_header_lines(std::string_view in) {
     // What take_line() would search for the line ending in.
     const std::size_t room =
         std::min(limits_.max_line_length, limits_.max_header_bytes - section_bytes_);
-    if (const std::size_t ending = empty_line(rest); ending != 0 && ending <= room) {
+    WholeField field;
+    if (field_count_ >= limits_.max_header_count || !scan_whole_field(rest, room, field)) {
+      // Not a field line to read here: the empty line ending the head, or
+      // one for on_header_line().
+      const std::size_t ending = empty_line(rest);
+      if (ending == 0 || ending > room) break;
       section_bytes_ += ending;
       end_of_head();
       return pos + ending;
     }
-    WholeField field;
-    if (field_count_ >= limits_.max_header_count || !scan_whole_field(rest, room, field)) break;
     pos += field.size;
     section_bytes_ += field.size;
     ++field_count_;
-    if (!apply_framing_field(field.name, field.value)) break;
+    if (is_framing_size(field.name.size()) && !apply_framing_field(field.name, field.value)) break;
     sink_->on_header(field.name, field.value);
   }
   return pos;
