@@ -162,7 +162,7 @@ void Exchange::on_status(int major, int minor, int status, std::string_view reas
   *p++ = ' ';
   p = std::to_chars(p, end, status).ptr;
   *p++ = ' ';
-  head.raw.append(line, p);
+  head.raw.append(line, static_cast<std::size_t>(p - line));
   head.reason_at = head.raw.size();
   head.reason_size = reason.size();
   head.raw.append(reason).append("\r\n", 2);
@@ -230,9 +230,11 @@ void Exchange::on_headers_complete(const ResponseHead& head) {
   env_.notify(Status::response_received, StatusInfo{{}, {}, response_bytes_});
   store_cookies();  // before the redirect: a 3xx's cookies count for where it leads
   if (should_follow(head)) return;
-  if (int_option(env_, Option::decompress) && head.body != BodyKind::none &&
-      head.body != BodyKind::tunnel) {
-    if (auto encoding = building_.header("Content-Encoding")) {
+  // The field first: a look through the head costs less than an option
+  // lookup, and most responses have no Content-Encoding.
+  if (head.body != BodyKind::none && head.body != BodyKind::tunnel) {
+    const auto encoding = building_.header("Content-Encoding");
+    if (encoding && int_option(env_, Option::decompress)) {
       if (auto coding = decodable_coding(*encoding)) {
         decoder_ = std::make_unique<ContentDecoder>(
             *coding, static_cast<std::uint64_t>(int_option(env_, Option::max_decoded_bytes)));
@@ -272,7 +274,8 @@ bool Exchange::cookies_on() const {
 }
 
 void Exchange::store_cookies() {
-  if (!cookies_on()) return;
+  // The field first, as for Content-Encoding: most responses set no cookie.
+  if (!building_.header("Set-Cookie") || !cookies_on()) return;
   const auto now = CookieClock::now();
   for (const auto& field : building_.fields) {
     if (!iequals(building_.name(field), "Set-Cookie")) continue;
