@@ -275,3 +275,41 @@ TEST_CASE("faults: interim responses are notified and skipped") {
   for (const auto& e : s.recorder.events()) interim += e.status == Status::intermediate_response;
   CHECK(interim == 2);
 }
+
+TEST_CASE("faults: an untidy head reads back as it came, through every query") {
+  // The head is kept as one text with where each name and value stands in
+  // it: spacing, repeated names in other cases, empty values and reason,
+  // obs-text and HTTP/1.0 must all come back as sent, field by field.
+  ScriptServer server(Script()
+                          .expect_request()
+                          .send("HTTP/1.0 299\r\nX-Rep: one\r\nx-rep:two\r\nX-Empty:\r\n"
+                                "X-Space: \t  a  b \t\r\nX-Latin: caf\xe9\r\nContent-Length: 2\r\n"
+                                "\r\nok")
+                          .close());
+  HttpSession s;
+  auto request = http::open_url(s.session, server.url() + "/untidy");
+  REQUIRE_MESSAGE(request, request.error().message());
+  CHECK(http::query_status_code(*request) == 299);
+  const auto r = http::query_response(*request).value();
+  CHECK(r.status == 299);
+  CHECK(r.version == "HTTP/1.0");
+  CHECK(r.reason.empty());
+  const std::vector<std::pair<std::string, std::string>> fields = {
+      {"X-Rep", "one"},    {"x-rep", "two"},       {"X-Empty", ""},
+      {"X-Space", "a  b"}, {"X-Latin", "caf\xe9"}, {"Content-Length", "2"}};
+  CHECK(r.fields == fields);
+  CHECK(r.raw ==
+        "HTTP/1.0 299 \r\nX-Rep: one\r\nx-rep: two\r\nX-Empty: \r\nX-Space: a  b\r\n"
+        "X-Latin: caf\xe9\r\nContent-Length: 2\r\n");
+  CHECK(r.url == server.url() + "/untidy");
+  CHECK(r.redirects == 0);
+  CHECK(http::query_header(*request, "X-REP").value() == "one");
+  CHECK(http::query_header(*request, "x-rep", 1).value() == "two");
+  CHECK(http::query_header(*request, "X-Rep", 2).error() == errc::header_not_found);
+  CHECK(http::query_header(*request, "X-Empty").value().empty());
+  CHECK(http::query_header(*request, "X-Spac").error() == errc::header_not_found);
+  CHECK(test_support::read_all(*request).value() == "ok");
+  REQUIRE(request->close());
+  CHECK(s.recorder.wait_closed(*request));
+  CHECK(http::query_header(*request, "X-Rep").error() == errc::invalid_handle);
+}

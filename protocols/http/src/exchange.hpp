@@ -156,8 +156,7 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   // The response.
   ResponseParser parser_;
   std::uint64_t response_bytes_ = 0;
-  Response building_;
-  std::size_t fields_used_ = 0;           // building_.fields beyond are storage to reuse
+  HeadText building_;
   std::optional<RedirectPlan> redirect_;  // the head asked for one: its body is discarded
   std::unique_ptr<ContentDecoder> decoder_;
   std::string buffer_;  // body bytes not read yet, from buffer_pos_ on

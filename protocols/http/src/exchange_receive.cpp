@@ -1,6 +1,8 @@
 // Exchange: reading the response, the keep-alive decision, timers.
 #include "exchange.hpp"
 
+#include <charconv>
+
 namespace uvinet::http::detail {
 namespace {
 
@@ -147,33 +149,39 @@ void Exchange::arm_timer(Option which, errc code) {
 
 void Exchange::on_status(int major, int minor, int status, std::string_view reason) {
   reset_head();
-  building_.status = status;
-  building_.reason.assign(reason);
-  building_.version.assign("HTTP/")
-      .append(std::to_string(major))
-      .append(".")
-      .append(std::to_string(minor));
-  // Appended into the room reset_head() left (an assignment would replace it).
-  building_.raw.append(building_.version)
-      .append(" ")
-      .append(std::to_string(status))
-      .append(" ")
-      .append(building_.reason)
-      .append("\r\n");
+  auto& head = building_;
+  head.status = status;
+  // "HTTP/1.1 200 " in one append: the line as Response::raw and version have
+  // it (the reason and CRLF follow).
+  char line[48] = "HTTP/";
+  char* const end = line + sizeof line - 1;  // room for the byte after each number
+  char* p = std::to_chars(line + 5, end, major).ptr;
+  *p++ = '.';
+  p = std::to_chars(p, end, minor).ptr;
+  head.version_size = static_cast<std::size_t>(p - line);
+  *p++ = ' ';
+  p = std::to_chars(p, end, status).ptr;
+  *p++ = ' ';
+  head.raw.append(line, static_cast<std::size_t>(p - line));
+  head.reason_at = head.raw.size();
+  head.reason_size = reason.size();
+  head.raw.append(reason).append("\r\n", 2);
 }
 
-// Assigned into the fields a previous head left, whose strings keep their
-// memory; reset_head() and on_headers_complete() cut the rest.
+// Appended to the head's text, with no string of its own: the queries read
+// it there (HeadText).
 void Exchange::on_header(std::string_view name, std::string_view value) {
-  auto& fields = building_.fields;
-  if (fields_used_ < fields.size()) {
-    fields[fields_used_].first.assign(name);
-    fields[fields_used_].second.assign(value);
+  auto& raw = building_.raw;
+  building_.fields.push_back({raw.size(), name.size(), value.size()});
+  // Most lines are "Name: value" as received already (ResponseSink says the
+  // name and value lie in one view of the line): one append, not three.
+  const std::size_t line_size = static_cast<std::size_t>(value.data() + value.size() - name.data());
+  if (line_size == name.size() + 2 + value.size() && name.data()[name.size() + 1] == ' ') {
+    raw.append(name.data(), line_size);
   } else {
-    fields.emplace_back(name, value);
+    raw.append(name).append(": ", 2).append(value);
   }
-  ++fields_used_;
-  building_.raw.append(name).append(": ").append(value).append("\r\n");
+  raw.append("\r\n", 2);
 }
 
 // Starts building_ afresh, in the storage of a head a closed request left
@@ -184,13 +192,7 @@ void Exchange::reset_head() {
     building_ = std::move(spares.back());
     spares.pop_back();
   }
-  building_.status = 0;
-  building_.reason.clear();
-  building_.version.clear();
-  building_.raw.clear();
-  building_.url.clear();
-  building_.redirects = 0;
-  fields_used_ = 0;
+  building_.clear();
   // Room for a usual head at once, rather than growing field by field.
   if (building_.fields.capacity() < 16) building_.fields.reserve(16);
   if (building_.raw.capacity() < 512) building_.raw.reserve(512);
@@ -200,7 +202,7 @@ void Exchange::reset_head() {
 // session for the next requests. Queries see a closed handle from now on,
 // so none can read the head while it is reused.
 void Exchange::recycle() {
-  std::optional<Response> head;
+  std::optional<HeadText> head;
   {
     std::lock_guard lock(shared_->mutex);
     shared_->closed = true;
@@ -225,13 +227,14 @@ void Exchange::on_interim(const ResponseHead& head) {
 }
 
 void Exchange::on_headers_complete(const ResponseHead& head) {
-  building_.fields.resize(fields_used_);
   env_.notify(Status::response_received, StatusInfo{{}, {}, response_bytes_});
   store_cookies();  // before the redirect: a 3xx's cookies count for where it leads
   if (should_follow(head)) return;
-  if (int_option(env_, Option::decompress) && head.body != BodyKind::none &&
-      head.body != BodyKind::tunnel) {
-    if (auto encoding = building_.header("Content-Encoding")) {
+  // The field first: a look through the head costs less than an option
+  // lookup, and most responses have no Content-Encoding.
+  if (head.body != BodyKind::none && head.body != BodyKind::tunnel) {
+    const auto encoding = building_.header("Content-Encoding");
+    if (encoding && int_option(env_, Option::decompress)) {
       if (auto coding = decodable_coding(*encoding)) {
         decoder_ = std::make_unique<ContentDecoder>(
             *coding, static_cast<std::uint64_t>(int_option(env_, Option::max_decoded_bytes)));
@@ -271,14 +274,17 @@ bool Exchange::cookies_on() const {
 }
 
 void Exchange::store_cookies() {
-  if (!cookies_on()) return;
+  // The field first, as for Content-Encoding: most responses set no cookie.
+  if (!building_.header("Set-Cookie") || !cookies_on()) return;
   const auto now = CookieClock::now();
-  for (const auto& [name, value] : building_.fields) {
-    if (!iequals(name, "Set-Cookie")) continue;
+  for (const auto& field : building_.fields) {
+    if (!iequals(building_.name(field), "Set-Cookie")) continue;
+    const auto value = building_.value(field);
     const auto outcome = session_->cookies.store(value, url_, now);
     // number: 1 when the jar took it (stored, replaced, or deleting an
     // older one), 0 when it refused it.
-    env_.notify(Status::cookie_received, StatusInfo{{}, value, outcome.accepted() ? 1u : 0u});
+    env_.notify(Status::cookie_received,
+                StatusInfo{{}, std::string(value), outcome.accepted() ? 1u : 0u});
   }
 }
 

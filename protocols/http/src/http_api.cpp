@@ -26,7 +26,8 @@ Result<std::shared_ptr<RequestState>> state_of(const Request& request) {
     return Error(errc::wrong_handle_kind,
                  "request " + std::to_string(request.id()) + " is not an http request");
   }
-  return std::static_pointer_cast<RequestState>(*state);
+  // From the rvalue: no second reference to count up and down.
+  return std::static_pointer_cast<RequestState>(std::move(*state));
 }
 
 Result<void> check_field(std::string_view name, std::string_view value) {
@@ -321,7 +322,8 @@ namespace {
 /// `read(response)` under the request's lock: a query takes what it needs
 /// without copying the whole head.
 template <class Read>
-auto with_response(const Request& request, Read read) -> Result<decltype(read(Response{}))> {
+auto with_response(const Request& request, Read read)
+    -> Result<decltype(read(detail::HeadText{}))> {
   auto state = state_of(request);
   if (!state) return state.error();
   std::lock_guard lock((*state)->mutex);
@@ -337,15 +339,20 @@ auto with_response(const Request& request, Read read) -> Result<decltype(read(Re
 }  // namespace
 
 Result<Response> query_response(const Request& request) {
-  return with_response(request, [](const Response& r) { return r; });
+  return with_response(request, [](const detail::HeadText& h) { return h.response(); });
 }
 
 Result<int> query_status_code(const Request& request) {
-  return with_response(request, [](const Response& r) { return r.status; });
+  return with_response(request, [](const detail::HeadText& h) { return h.status; });
 }
 
 Result<std::string> query_header(const Request& request, std::string_view name, std::size_t index) {
-  auto response = with_response(request, [&](const Response& r) { return r.header(name, index); });
+  // Copied under the lock: the head's text goes back to the session when
+  // the handle closes.
+  auto response = with_response(request, [&](const detail::HeadText& h) {
+    auto value = h.header(name, index);
+    return value ? std::optional<std::string>(*value) : std::nullopt;
+  });
   if (!response) return response.error();
   auto& value = *response;
   if (!value) {

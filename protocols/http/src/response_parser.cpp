@@ -4,9 +4,14 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 #include <limits>
 #include <utility>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace uvinet::http::detail {
 namespace {
@@ -52,6 +57,23 @@ std::string_view::iterator find_bad_text_char(std::string_view s) noexcept {
   constexpr std::uint64_t ones = 0x0101010101010101;
   constexpr std::uint64_t highs = 0x8080808080808080;
   std::size_t i = 0;
+#if defined(__SSE2__)
+  // Sixteen at a time where the instructions are there (every x86-64): a
+  // byte is a control when its unsigned minimum with 0x1f is itself.
+  const __m128i c1f = _mm_set1_epi8(0x1f);
+  const __m128i del = _mm_set1_epi8(0x7f);
+  const __m128i tab = _mm_set1_epi8('\t');
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    const __m128i control =
+        _mm_andnot_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(_mm_min_epu8(v, c1f), v));
+    const int mask = _mm_movemask_epi8(_mm_or_si128(control, _mm_cmpeq_epi8(v, del)));
+    if (mask != 0) {
+      return s.begin() + static_cast<std::ptrdiff_t>(i) +
+             std::countr_zero(static_cast<unsigned>(mask));
+    }
+  }
+#endif
   for (; i + 8 <= s.size(); i += 8) {
     std::uint64_t word;
     std::memcpy(&word, s.data() + i, sizeof word);
@@ -59,9 +81,74 @@ std::string_view::iterator find_bad_text_char(std::string_view s) noexcept {
     // high bit; bytes of 0x80 and above never do.
     const std::uint64_t control = (word - ones * 0x20) & ~word & highs;
     const std::uint64_t del = word ^ (ones * 0x7f);
-    if ((control | ((del - ones) & ~del & highs)) != 0) break;
+    const std::uint64_t found = control | ((del - ones) & ~del & highs);
+    if (found != 0) {
+      // The lowest bit set is never a false alarm (those only come from a
+      // borrow out of a true one below them), so the byte check starts
+      // there: at the byte itself, unless it is a HTAB.
+      if constexpr (std::endian::native == std::endian::little) {
+        i += static_cast<std::size_t>(std::countr_zero(found)) / 8;
+      }
+      break;
+    }
   }
   return std::find_if(s.begin() + static_cast<std::ptrdiff_t>(i), s.end(), is_bad_text_char);
+}
+
+// A field line found whole at the start of the input (on_whole_header_lines).
+struct WholeField {
+  std::string_view name;
+  std::string_view value;  // OWS trimmed, as split_field() makes it
+  std::size_t size = 0;    // the line's bytes, its line ending included
+};
+
+// The well-formed field line whole in the first `room` bytes of `in`, read in
+// place in one pass: the name by its characters up to the colon, the value up
+// to the first control byte, which must be the line ending. Anything else
+// (a partial line, a limit in the way, an empty line, an error) returns
+// false, for the general path to take the line and report what is wrong.
+bool scan_whole_field(std::string_view in, std::size_t room, WholeField& out) noexcept {
+  const char* p = in.data();
+  const std::size_t n = std::min(in.size(), room);
+  std::size_t colon = 0;
+  // Four at a time (no short cut between them): most names are longer.
+  const auto bit = [](char c) { return static_cast<unsigned>(is_tchar(c)); };
+  while (colon + 4 <= n &&
+         (bit(p[colon]) & bit(p[colon + 1]) & bit(p[colon + 2]) & bit(p[colon + 3])) != 0) {
+    colon += 4;
+  }
+  while (colon < n && is_tchar(p[colon])) ++colon;
+  if (colon == 0 || colon == n || p[colon] != ':') return false;
+  std::size_t start = colon + 1;
+  start += start < n && p[start] == ' ';  // the usual one space, without the loop
+  while (start < n && is_ows(p[start])) ++start;
+  const std::string_view rest(p + start, n - start);
+  const std::size_t end = start + static_cast<std::size_t>(find_bad_text_char(rest) - rest.begin());
+  std::size_t size = 0;
+  if (end < n && p[end] == '\n') {
+    size = end + 1;
+  } else if (end + 1 < n && p[end] == '\r' && p[end + 1] == '\n') {
+    size = end + 2;
+  } else {
+    return false;
+  }
+  std::size_t stop = end;
+  while (stop > start && is_ows(p[stop - 1])) --stop;
+  out = WholeField{{p, colon}, {p + start, stop - start}, size};
+  return true;
+}
+
+// The line ending at the start of `in`, when the line is empty: its size
+// (CRLF, or a bare LF), else 0.
+std::size_t empty_line(std::string_view in) noexcept {
+  if (!in.empty() && in[0] == '\n') return 1;
+  return in.size() > 1 && in[0] == '\r' && in[1] == '\n' ? 2 : 0;
+}
+
+// Content-Length, Transfer-Encoding and Connection have names of these
+// lengths; most other fields are spared the call to apply_framing_field().
+bool is_framing_size(std::size_t size) noexcept {
+  return size == 10 || size == 14 || size == 17;
 }
 
 int hex_value(char c) noexcept {
@@ -73,6 +160,32 @@ int hex_value(char c) noexcept {
 
 char lower(char c) noexcept {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
+
+// `s` equals `key`, which is lower case letters and '-', ignoring ASCII
+// case, eight bytes at a time. OR-ing 0x20 into a byte makes one of the
+// key's bytes only of that letter in either case, or of '-' or CR; field
+// names and values hold no CR.
+bool equals_key(std::string_view s, std::string_view key) noexcept {
+  constexpr std::uint64_t lower_bits = 0x2020202020202020;
+  const std::size_t n = s.size();
+  if (n != key.size()) return false;
+  if (n < 8) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if ((s[i] | 0x20) != key[i]) return false;
+    }
+    return true;
+  }
+  const auto word = [](const char* at) {
+    std::uint64_t w;
+    std::memcpy(&w, at, sizeof w);
+    return w;
+  };
+  for (std::size_t i = 0; i + 8 < n; i += 8) {
+    if ((word(s.data() + i) | lower_bits) != word(key.data() + i)) return false;
+  }
+  // The last eight bytes, overlapping what was compared already.
+  return (word(s.data() + n - 8) | lower_bits) == word(key.data() + n - 8);
 }
 
 std::string_view trim_ows(std::string_view s) noexcept {
@@ -202,7 +315,9 @@ Result<std::size_t> ResponseParser::feed(std::string_view data) {
 std::size_t ResponseParser::step(std::string_view in) {
   switch (state_) {
     case State::status_line: return on_status_line(in);
-    case State::header_line: return on_header_line(in);
+    case State::header_line:
+      if (std::size_t used = on_whole_header_lines(in)) return used;
+      return on_header_line(in);
     case State::body_length: return on_body_length(in);
     case State::body_until_close: return on_body_until_close(in);
     case State::chunk_size: return on_chunk_size(in);
@@ -318,6 +433,41 @@ bool ResponseParser::parse_status_line(std::string_view line) {
   return true;
 }
 
+// The header lines whole in `in` (nearly always all of them), read in place
+// in one loop, with the same checks, limits and events as on_header_line();
+// returns the bytes they took, 0 when the next line needs on_header_line():
+// a partial line, a line over a limit, or one with an error to report.
+std::size_t ResponseParser::on_whole_header_lines(std::string_view in) {
+  if (line_taken_) {
+    line_buf_.clear();
+    line_taken_ = false;
+  }
+  if (!line_buf_.empty()) return 0;
+  std::size_t pos = 0;
+  while (state_ == State::header_line && pos < in.size()) {
+    const std::string_view rest = in.substr(pos);
+    // What take_line() would search for the line ending in.
+    const std::size_t room =
+        std::min(limits_.max_line_length, limits_.max_header_bytes - section_bytes_);
+    WholeField field;
+    if (field_count_ >= limits_.max_header_count || !scan_whole_field(rest, room, field)) {
+      // Not a field line to read here: the empty line ending the head, or
+      // one for on_header_line().
+      const std::size_t ending = empty_line(rest);
+      if (ending == 0 || ending > room) break;
+      section_bytes_ += ending;
+      end_of_head();
+      return pos + ending;
+    }
+    pos += field.size;
+    section_bytes_ += field.size;
+    ++field_count_;
+    if (is_framing_size(field.name.size()) && !apply_framing_field(field.name, field.value)) break;
+    sink_->on_header(field.name, field.value);
+  }
+  return pos;
+}
+
 std::size_t ResponseParser::on_header_line(std::string_view in) {
   std::size_t used = 0;
   std::string_view line;
@@ -381,16 +531,33 @@ bool ResponseParser::count_field(Section section) {
   return false;
 }
 
+// Told apart by length before any compare: most fields are none of the
+// three, and every field of every response comes here.
 bool ResponseParser::apply_framing_field(std::string_view name, std::string_view value) {
-  if (iequals(name, "content-length")) return parse_content_length(value);
-  if (iequals(name, "transfer-encoding")) return parse_transfer_encoding(value);
-  if (iequals(name, "connection")) parse_connection(value);
-  return true;
+  switch (name.size()) {
+    case 10:
+      if (equals_key(name, "connection")) parse_connection(value);
+      return true;
+    case 14: return !equals_key(name, "content-length") || parse_content_length(value);
+    case 17: return !equals_key(name, "transfer-encoding") || parse_transfer_encoding(value);
+    default: return true;
+  }
 }
 
 // Several Content-Length values (in one field or many) are accepted only when
 // they are all the same (RFC 9110 §8.6).
 bool ResponseParser::parse_content_length(std::string_view value) {
+  // The usual value, one number short enough not to overflow, without the
+  // list machinery.
+  if (!value.empty() && value.size() <= std::numeric_limits<std::uint64_t>::digits10) {
+    std::uint64_t n = 0;
+    bool digits = true;
+    for (char c : value) {
+      digits = digits && is_digit(c);
+      n = n * 10 + static_cast<std::uint64_t>(c - '0');  // unused unless all are digits
+    }
+    if (digits) return set_content_length(n);
+  }
   bool any = false;
   bool ok = for_each_element(value, [&](std::string_view element) {
     std::uint64_t n = 0;
@@ -406,19 +573,22 @@ bool ResponseParser::parse_content_length(std::string_view value) {
       }
       n = n * 10 + digit;
     }
-    if (has_content_length_ && n != content_length_) {
-      fail(errc::invalid_response, "differing Content-Length values " +
-                                       std::to_string(content_length_) + " and " +
-                                       std::to_string(n));
-      return false;
-    }
-    has_content_length_ = true;
-    content_length_ = n;
     any = true;
-    return true;
+    return set_content_length(n);
   });
   if (ok && !any) fail(errc::invalid_response, "empty Content-Length");
   return ok && any;
+}
+
+bool ResponseParser::set_content_length(std::uint64_t n) {
+  if (has_content_length_ && n != content_length_) {
+    fail(errc::invalid_response, "differing Content-Length values " +
+                                     std::to_string(content_length_) + " and " + std::to_string(n));
+    return false;
+  }
+  has_content_length_ = true;
+  content_length_ = n;
+  return true;
 }
 
 // Codings accumulate over all Transfer-Encoding fields. Chunked must come
@@ -431,7 +601,7 @@ bool ResponseParser::parse_transfer_encoding(std::string_view value) {
       fail(errc::invalid_response, "chunked is not the final transfer coding");
       return false;
     }
-    chunked_ = iequals(coding, "chunked");
+    chunked_ = equals_key(coding, "chunked");
     any = true;
     return true;
   });
@@ -441,11 +611,20 @@ bool ResponseParser::parse_transfer_encoding(std::string_view value) {
 }
 
 void ResponseParser::parse_connection(std::string_view value) {
-  for_each_element(value, [&](std::string_view option) {
-    if (iequals(option, "close")) connection_close_ = true;
-    if (iequals(option, "keep-alive")) connection_keep_alive_ = true;
+  const auto option = [&](std::string_view option) {
+    if (equals_key(option, "close")) connection_close_ = true;
+    if (equals_key(option, "keep-alive")) connection_keep_alive_ = true;
     return true;
-  });
+  };
+  // One option alone, the usual value (trimmed already), without the list
+  // machinery.
+  if (equals_key(value, "keep-alive")) {
+    connection_keep_alive_ = true;
+  } else if (equals_key(value, "close")) {
+    connection_close_ = true;
+  } else {
+    for_each_element(value, option);
+  }
 }
 
 // RFC 9112 §6.3, in its order.

@@ -65,7 +65,10 @@ struct ResponseHead {
 };
 
 /// Receives the parser's events. Views are valid only during the call.
-/// Names are as received; compare them with iequals().
+/// Names are as received; compare them with iequals(). A field's name and
+/// value lie in one view of its line as received: from the name's first
+/// byte to the value's last run the name, the colon, any whitespace before
+/// the value, and the value.
 ///
 /// A final response: on_status, on_header..., on_headers_complete,
 /// on_body..., on_trailer... (chunked only), on_message_complete.
@@ -152,6 +155,7 @@ class ResponseParser {
   void set_state(State state) noexcept;
   std::size_t step(std::string_view in);
   std::size_t on_status_line(std::string_view in);
+  std::size_t on_whole_header_lines(std::string_view in);
   std::size_t on_header_line(std::string_view in);
   std::size_t on_body_length(std::string_view in);
   std::size_t on_body_until_close(std::string_view in);
@@ -167,6 +171,7 @@ class ResponseParser {
   bool count_field(Section section);
   bool apply_framing_field(std::string_view name, std::string_view value);
   bool parse_content_length(std::string_view value);
+  bool set_content_length(std::uint64_t n);
   bool parse_transfer_encoding(std::string_view value);
   void parse_connection(std::string_view value);
   bool parse_chunk_size(std::string_view line);

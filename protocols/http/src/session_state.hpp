@@ -12,6 +12,7 @@
 #include "connection_pool.hpp"
 #include "cookie_jar.hpp"
 #include "proxy_choice.hpp"
+#include "request_state.hpp"
 #include "uvinet/http.hpp"
 #include "uvinet/url.hpp"
 
@@ -60,7 +61,7 @@ struct SessionState {
   static constexpr std::size_t kSpares = 64;
   static constexpr std::size_t kSpareHeadBytes = 2 * 1024;
   static constexpr std::size_t kSpareBufferBytes = 4 * 1024;
-  std::vector<Response> spare_heads;
+  std::vector<HeadText> spare_heads;
   std::vector<std::string> spare_buffers;
 };
 
