@@ -9,6 +9,8 @@
 #include <limits>
 #include <utility>
 
+#include "http_chars.hpp"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -18,20 +20,6 @@ namespace {
 
 constexpr std::uint64_t max_u64 = std::numeric_limits<std::uint64_t>::max();
 
-// tchar (RFC 9110 §5.6.2): the characters of a token, such as a field name.
-constexpr std::array<bool, 256> make_tchar_table() {
-  std::array<bool, 256> table{};
-  for (int c = '0'; c <= '9'; ++c) table[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<unsigned char>(c)] = true;
-  return table;
-}
-constexpr std::array<bool, 256> tchar_table = make_tchar_table();
-
-bool is_tchar(char c) noexcept {
-  return tchar_table[static_cast<unsigned char>(c)];
-}
 bool is_ows(char c) noexcept {
   return c == ' ' || c == '\t';
 }
