@@ -9,28 +9,13 @@
 #include <string_view>
 #include <vector>
 
+#include "http_chars.hpp"
 #include "response_parser.hpp"
 
 namespace parser_cases {
 
 using namespace uvinet::http::detail;
 using uvinet::errc;
-
-inline std::string escaped(std::string_view s) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x7f) {
-      out += "\\x";
-      out += digits[u >> 4];
-      out += digits[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 inline std::string quoted(std::string_view s) {
   return "'" + escaped(s) + "'";

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <string>
 #include <string_view>
 
 namespace uvinet::http::detail {
@@ -58,6 +59,24 @@ constexpr bool is_visible(std::string_view s) noexcept {
     if (c <= 0x20 || c >= 0x7f) return false;
   }
   return true;
+}
+
+/// `s` for an error note: control bytes, and bytes from DEL up, as \xNN.
+inline std::string escaped(std::string_view s) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f) {
+      out += "\\x";
+      out += digits[u >> 4];
+      out += digits[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace uvinet::http::detail

@@ -10,19 +10,7 @@ namespace {
 
 // The first few bytes of a rejected argument, controls escaped, for the note.
 std::string shown(std::string_view s) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out = "'";
-  for (char c : s.substr(0, 48)) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x7f) {
-      out += "\\x";
-      out += digits[u >> 4];
-      out += digits[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out + (s.size() > 48 ? "'..." : "'");
+  return "'" + escaped(s.substr(0, 48)) + (s.size() > 48 ? "'..." : "'");
 }
 
 bool is_framing_field(std::string_view name) noexcept {
