@@ -165,12 +165,12 @@ Result<OperationValue> start_operation(Handle h, OperationKind kind, int verb, s
                       std::move(completion), model);
 }
 
-// The application's callback itself is the completion: detail::Completion
-// converts the OperationValue the way `convert` does here for a result the
-// call returns at once or synchronously.
-template <class T, class Convert>
+// The application's callback itself is the completion, which converts the
+// OperationValue as detail::converted() does here for a result the call
+// returns at once or synchronously.
+template <class T>
 Result<T> run_operation(Handle h, OperationKind kind, int verb, std::string data, std::size_t max,
-                        std::span<char> buffer, const AsyncContext<T>* async, Convert convert) {
+                        std::span<char> buffer, const AsyncContext<T>* async) {
   detail::Completion completion;
   CallbackModel model{};
   if (async) {
@@ -178,10 +178,8 @@ Result<T> run_operation(Handle h, OperationKind kind, int verb, std::string data
     completion = async->callback;
     model = async->model;
   }
-  auto r =
-      start_operation(h, kind, verb, std::move(data), max, buffer, std::move(completion), model);
-  if (!r) return std::move(r.error());
-  return convert(std::move(*r));
+  return detail::converted<T>(
+      start_operation(h, kind, verb, std::move(data), max, buffer, std::move(completion), model));
 }
 
 // Request::call()/call_into() with a typed callback: asynchronous only, and
@@ -203,28 +201,26 @@ Result<std::shared_ptr<void>> request_state(const Request& request) {
 }
 
 Result<std::size_t> Request::send(std::string data, const AsyncContext<std::size_t>* async) const {
-  return run_operation<std::size_t>(*this, OperationKind::send, 0, std::move(data), 0, {}, async,
-                                    [](OperationValue v) { return v.count; });
+  return run_operation<std::size_t>(*this, OperationKind::send, 0, std::move(data), 0, {}, async);
 }
 
 Result<std::string> Request::receive(std::size_t max_bytes,
                                      const AsyncContext<std::string>* async) const {
   if (max_bytes == 0) return Error(errc::invalid_argument, "receive of 0 bytes");
-  return run_operation<std::string>(*this, OperationKind::receive, 0, {}, max_bytes, {}, async,
-                                    [](OperationValue v) { return std::move(v.data); });
+  return run_operation<std::string>(*this, OperationKind::receive, 0, {}, max_bytes, {}, async);
 }
 
 Result<OperationValue> Request::call(int verb, std::string data, std::size_t max_bytes,
                                      const AsyncContext<OperationValue>* async) const {
   return run_operation<OperationValue>(*this, OperationKind::call, verb, std::move(data), max_bytes,
-                                       {}, async, [](OperationValue v) { return v; });
+                                       {}, async);
 }
 
 Result<OperationValue> Request::call_into(int verb, std::span<char> buffer,
                                           const AsyncContext<OperationValue>* async) const {
   if (buffer.empty()) return Error(errc::invalid_argument, "call_into with an empty buffer");
   return run_operation<OperationValue>(*this, OperationKind::call, verb, {}, buffer.size(), buffer,
-                                       async, [](OperationValue v) { return v; });
+                                       async);
 }
 
 Result<OperationValue> Request::call(int verb, std::string data, std::size_t max_bytes,

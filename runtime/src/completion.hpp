@@ -8,12 +8,31 @@
 
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
 #include "uvinet/handle.hpp"
 
 namespace uvinet::detail {
+
+/// An operation's result in the shape of a typed call: OperationValue
+/// itself, nothing (void), its count, or its data. The one place these
+/// conversions are written, for callbacks and for returned results alike.
+template <class T>
+Result<T> converted(Result<OperationValue> r) {
+  if (!r) return std::move(r.error());
+  if constexpr (std::is_same_v<T, OperationValue>) {
+    return r;
+  } else if constexpr (std::is_void_v<T>) {
+    return {};
+  } else if constexpr (std::is_same_v<T, std::size_t>) {
+    return r->count;
+  } else {
+    static_assert(std::is_same_v<T, std::string>, "a typed call returns one of four shapes");
+    return std::move(r->data);
+  }
+}
 
 class Completion {
  public:
@@ -37,15 +56,9 @@ class Completion {
 
  private:
   static void call(std::monostate, Result<OperationValue>) {}
-  static void call(Plain& f, Result<OperationValue> r) { f(std::move(r)); }
-  static void call(Done& f, Result<OperationValue> r) {
-    f(r ? Result<void>() : Result<void>(std::move(r.error())));
-  }
-  static void call(Count& f, Result<OperationValue> r) {
-    f(r ? Result<std::size_t>(r->count) : Result<std::size_t>(std::move(r.error())));
-  }
-  static void call(Data& f, Result<OperationValue> r) {
-    f(r ? Result<std::string>(std::move(r->data)) : Result<std::string>(std::move(r.error())));
+  template <class T>
+  static void call(std::function<void(Result<T>)>& f, Result<OperationValue> r) {
+    f(converted<T>(std::move(r)));
   }
 
   std::variant<std::monostate, Plain, Done, Count, Data> fn_;
