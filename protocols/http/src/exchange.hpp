@@ -174,15 +174,8 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
 
 namespace uvinet::http::detail {
 
-// The request's option values (inherited, defaulted) for the state machine.
-inline std::int64_t int_option(const RequestEnv& env, Option o) {
-  return env.int_option(o);
-}
-inline std::string string_option(const RequestEnv& env, Option o) {
-  return env.string_option(o);
-}
 inline std::uint64_t idle_timeout_ms(const RequestEnv& env) {
-  return static_cast<std::uint64_t>(int_option(env, Option::idle_timeout_ms));
+  return static_cast<std::uint64_t>(env.int_option(Option::idle_timeout_ms));
 }
 
 }  // namespace uvinet::http::detail

@@ -132,7 +132,7 @@ void Exchange::close_connection() {
 }
 
 void Exchange::arm_timer(Option which, errc code) {
-  const auto ms = int_option(env_, which);
+  const auto ms = env_.int_option(which);
   if (ms <= 0) return;
   // Made on first use: with no timeouts set (the default) a request never
   // needs one, and a libuv timer costs an init and a close.
@@ -234,10 +234,10 @@ void Exchange::on_headers_complete(const ResponseHead& head) {
   // lookup, and most responses have no Content-Encoding.
   if (head.body != BodyKind::none && head.body != BodyKind::tunnel) {
     const auto encoding = building_.header("Content-Encoding");
-    if (encoding && int_option(env_, Option::decompress)) {
+    if (encoding && env_.int_option(Option::decompress)) {
       if (auto coding = decodable_coding(*encoding)) {
         decoder_ = std::make_unique<ContentDecoder>(
-            *coding, static_cast<std::uint64_t>(int_option(env_, Option::max_decoded_bytes)));
+            *coding, static_cast<std::uint64_t>(env_.int_option(Option::max_decoded_bytes)));
       }
     }
   }
@@ -254,7 +254,7 @@ void Exchange::on_headers_complete(const ResponseHead& head) {
 
 bool Exchange::should_follow(const ResponseHead& head) {
   if (!is_redirect_status(head.status) || (flags_ & no_auto_redirect)) return false;
-  const auto policy = static_cast<RedirectPolicy>(int_option(env_, Option::redirect_policy));
+  const auto policy = static_cast<RedirectPolicy>(env_.int_option(Option::redirect_policy));
   if (policy == RedirectPolicy::never) return false;
   const auto location = building_.header("Location");
   if (!location) return false;  // nowhere to go: the 3xx is the answer
@@ -270,7 +270,7 @@ bool Exchange::should_follow(const ResponseHead& head) {
 }
 
 bool Exchange::cookies_on() const {
-  return int_option(env_, Option::cookies) != 0 && !(flags_ & no_cookies);
+  return env_.int_option(Option::cookies) != 0 && !(flags_ & no_cookies);
 }
 
 void Exchange::store_cookies() {

@@ -52,8 +52,8 @@ Result<void> Exchange::load_request(std::string body) {
   std::string_view user = url_.user;
   std::string_view password = url_.password;
   if (user.empty() && password.empty()) {
-    user_option = string_option(env_, Option::username);
-    password_option = string_option(env_, Option::password);
+    user_option = env_.string_option(Option::username);
+    password_option = env_.string_option(Option::password);
     user = user_option;
     password = password_option;
   }
@@ -157,9 +157,9 @@ void Exchange::on_tunnel(Result<std::unique_ptr<Stream>> stream, const ConnectCa
 // environment applies to the sessions opened after it (http.hpp).
 Result<void> Exchange::choose_route() {
   ProxySettings settings;
-  settings.proxy = string_option(env_, Option::proxy);
-  settings.no_proxy = string_option(env_, Option::no_proxy);
-  settings.from_environment = int_option(env_, Option::proxy_from_environment) != 0;
+  settings.proxy = env_.string_option(Option::proxy);
+  settings.no_proxy = env_.string_option(Option::no_proxy);
+  settings.from_environment = env_.int_option(Option::proxy_from_environment) != 0;
   auto& route = session_->route;
   if (!route || route->port != url_.port || route->host != url_.host ||
       route->scheme != url_.scheme || route->settings != settings) {
@@ -237,7 +237,7 @@ void Exchange::use_connection(std::unique_ptr<PooledConnection> connection) {
 // send_head() appends: the fields the application set, then those the
 // options and the state add.
 Result<std::string> Exchange::build_head() const {
-  const std::string user_agent = string_option(env_, Option::user_agent);
+  const std::string user_agent = env_.string_option(Option::user_agent);
   std::size_t size = 128 + method_.size() + url_.path.size() + url_.query.size() +
                      route_->host_field.size() + user_agent.size() + credentials_.size() +
                      proxy_credentials_.size() + cookie_.size() + body_.size();
@@ -261,7 +261,7 @@ Result<std::string> Exchange::build_head() const {
   if (!user_agent.empty() && !has_field(fields_, "User-Agent")) {
     added[n++] = {"User-Agent", user_agent};
   }
-  if (int_option(env_, Option::decompress) && !has_field(fields_, "Accept-Encoding")) {
+  if (env_.int_option(Option::decompress) && !has_field(fields_, "Accept-Encoding")) {
     added[n++] = {"Accept-Encoding", "gzip, deflate"};
   }
   if (!credentials_.empty() && !has_field(fields_, "Authorization")) {
@@ -400,7 +400,7 @@ void Exchange::follow_redirect() {
   RedirectPlan plan = std::move(*redirect_);
   redirect_.reset();
   const auto text = create_url(plan.url).value_or(plan.url.host_port());
-  const auto max = int_option(env_, Option::max_redirects);
+  const auto max = env_.int_option(Option::max_redirects);
   if (redirects_ >= max) {
     fail(Error(errc::too_many_redirects,
                "more than " + std::to_string(max) + " redirects, the last to " + text));
