@@ -130,20 +130,26 @@ class TcpStream final : public Stream {
         &w->req, reinterpret_cast<uv_stream_t*>(tcp_), &buf, 1, [](uv_write_t* req, int status) {
           std::unique_ptr<WriteRequest> w(reinterpret_cast<WriteRequest*>(req));
           if (!*w->alive) return;
-          static_cast<TcpStream*>(req->handle->data)->run_written();  // the earlier ones first
+          auto* self = static_cast<TcpStream*>(req->handle->data);
+          --self->unreported_writes_;
+          self->run_written();  // the earlier ones first
           if (!*w->alive || !w->done) return;
           w->done(status == 0 ? Error() : uv_error(status, errc::io_error, "write to " + w->peer));
         });
     if (rc != 0) {
       std::unique_ptr<WriteRequest> owned(w);
       owned->done(uv_error(rc, errc::io_error, "write to " + peer_));
+      return;
     }
+    ++unreported_writes_;
   }
 
   // uv_try_write refuses (UV_EAGAIN) while uv_write requests are queued, so
-  // these bytes can never overtake earlier ones.
+  // these bytes can never overtake earlier ones. Nor may their report: a
+  // uv_write that went out whole inside the call has left libuv's queue but
+  // not yet called back, and bytes taken now would be reported before it.
   std::size_t try_write(std::string_view data) override {
-    if (!tcp_ || data.empty()) return 0;
+    if (!tcp_ || data.empty() || unreported_writes_ > 0) return 0;
     uv_buf_t buf = uv_buf_init(const_cast<char*>(data.data()),
                                static_cast<unsigned>(std::min<std::size_t>(data.size(), INT_MAX)));
     const int sent = uv_try_write(reinterpret_cast<uv_stream_t*>(tcp_), &buf, 1);
@@ -389,6 +395,7 @@ class TcpStream final : public Stream {
   // Writes that went out whole and wait to report, and the idle handle that
   // reports them (made on first use).
   std::vector<DoneCallback> written_;
+  std::size_t unreported_writes_ = 0;  // uv_write requests whose callback has not run
   uv_idle_t* written_idle_ = nullptr;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
