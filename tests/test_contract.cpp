@@ -320,3 +320,53 @@ TEST_CASE("C1 operations started from many short-lived threads, each freeing som
   CHECK(sent == 4 * 4 * 20);
   CHECK(received == 4 * 4);
 }
+
+TEST_CASE("C1 a call the module answers at once makes no operation, and stays busy-checked") {
+  using test_support::counters;
+  Fixture f;
+  auto r = f.request("/instant");
+  const int started = counters().started;
+  const int answered = counters().answered_at_once;
+  // The first operation makes the module's state machine, so it is started
+  // as always: later, with a callback.
+  test_support::call_pending(r, "a");
+  CHECK(counters().started == started + 1);
+
+  // On the loop thread the module answers inside the call: no start(), no
+  // callback.
+  Completion<uvinet::OperationValue> never;
+  auto at_once = test_support::call_on_loop(r, "b", never);
+  REQUIRE(at_once);
+  CHECK(at_once->count == 1);
+  CHECK(at_once->data == "b");
+  CHECK(counters().answered_at_once == answered + 1);
+  CHECK(counters().started == started + 1);
+
+  // From another thread the module is not asked: an operation, as always.
+  test_support::call_pending(r, "c");
+  CHECK(counters().started == started + 2);
+
+  // C15: with a receive pending, the call is busy though the module could
+  // answer it.
+  Completion<std::string> receiving;
+  auto rac = receiving.context();
+  REQUIRE(r.receive(1, &rac).pending());
+  auto busy = test_support::call_on_loop(r, "d", never);
+  REQUIRE_FALSE(busy);
+  CHECK(busy.error() == errc::busy);
+  CHECK(counters().answered_at_once == answered + 1);
+
+  // Closed, even by the callback itself: refused, not answered.
+  std::promise<Result<uvinet::OperationValue>> after_close;
+  REQUIRE(r.post([&] {
+    (void)r.close();
+    auto ac = never.context();
+    after_close.set_value(r.call(1, "e", 0, &ac));
+  }));
+  CHECK(after_close.get_future().get().error() == errc::invalid_handle);
+  REQUIRE(f.recorder.wait_closed(r));
+  REQUIRE(receiving.wait());
+  CHECK(receiving.get().error() == errc::cancelled);
+  CHECK(counters().answered_at_once == answered + 1);
+  CHECK(never.calls == 0);
+}

@@ -5,6 +5,7 @@
 // close, and a truncated body.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -61,6 +62,7 @@ struct AsyncReader {
     }
     if (*n > buffer.size()) error = uvinet::Error(errc::io_error, "more than the buffer");
     body.append(buffer.data(), *n);
+    ++with_data;
     return true;
   }
 
@@ -72,6 +74,7 @@ struct AsyncReader {
   bool callback_inside_call = false;
   int at_once = 0;
   int pending = 0;
+  int with_data = 0;  // reads that gave bytes, at once or pending
   std::atomic<bool> done{false};
 };
 
@@ -204,6 +207,10 @@ TEST_CASE("C1 read_data_into from callbacks: at once when bytes are there, pendi
     CHECK_FALSE(reader.callback_inside_call);
     REQUIRE(reader.request.close());
     CHECK(s.recorder.wait_closed(reader.request));
+    // Each read that gave bytes said so, whether it finished at once or not.
+    const auto statuses = s.recorder.statuses_of(reader.request);
+    CHECK(std::count(statuses.begin(), statuses.end(), uvinet::Status::read_complete) ==
+          reader.with_data);
   }
 }
 

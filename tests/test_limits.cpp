@@ -248,3 +248,27 @@ TEST_CASE("TCP connects over IPv6 too, reporting each step") {
   CHECK(has(uvinet::Status::name_resolved));
   CHECK(has(uvinet::Status::connected_to_server));
 }
+
+TEST_CASE("C7 a call answered at once is never in flight, so the bound does not refuse it") {
+  Fixture f;
+  REQUIRE(f.session.set_option(Option::max_operations, std::int64_t{1}));
+  auto instant = f.request("/instant");
+  test_support::call_pending(instant, "a");  // makes the module's request
+  auto holder = f.request("/never");
+  Completion<std::size_t> held;
+  auto hac = held.context();
+  REQUIRE(holder.send("x", &hac).pending());  // the one operation in flight
+  auto other = f.request("/never");
+  Completion<std::size_t> refused;
+  auto rac = refused.context();
+  CHECK(other.send("x", &rac).error() == errc::too_many_operations);
+
+  Completion<uvinet::OperationValue> never;
+  auto answered = test_support::call_on_loop(instant, "b", never);
+  REQUIRE(answered);
+  CHECK(answered->data == "b");
+  f.close(holder);
+  f.close(other);
+  f.close(instant);
+  CHECK(never.calls == 0);
+}

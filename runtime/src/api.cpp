@@ -154,7 +154,7 @@ Result<Request> Connection::open_request(std::string_view target, Context contex
 
 namespace {
 
-Result<OperationValue> start_operation(Handle h, OperationKind kind, int verb, std::string data,
+Result<OperationValue> start_operation(Handle h, OperationKind kind, int verb, std::string&& data,
                                        std::size_t max, std::span<char> buffer,
                                        detail::Completion completion, CallbackModel model) {
   auto request = lookup_as<detail::RequestObject>(h, HandleKind::request);
@@ -169,7 +169,7 @@ Result<OperationValue> start_operation(Handle h, OperationKind kind, int verb, s
 // OperationValue as detail::converted() does here for a result the call
 // returns at once or synchronously.
 template <class T>
-Result<T> run_operation(Handle h, OperationKind kind, int verb, std::string data, std::size_t max,
+Result<T> run_operation(Handle h, OperationKind kind, int verb, std::string&& data, std::size_t max,
                         std::span<char> buffer, const AsyncContext<T>* async) {
   detail::Completion completion;
   CallbackModel model{};
@@ -185,7 +185,7 @@ Result<T> run_operation(Handle h, OperationKind kind, int verb, std::string data
 // Request::call()/call_into() with a typed callback: asynchronous only, and
 // the result at once stays an OperationValue for the protocol API.
 template <class T>
-Result<OperationValue> run_typed_call(Handle h, int verb, std::string data, std::size_t max,
+Result<OperationValue> run_typed_call(Handle h, int verb, std::string&& data, std::size_t max,
                                       std::span<char> buffer, const AsyncContext<T>& async) {
   if (!async.callback) return Error(errc::invalid_argument, "AsyncContext without a callback");
   return start_operation(h, OperationKind::call, verb, std::move(data), max, buffer,

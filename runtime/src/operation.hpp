@@ -80,7 +80,8 @@ class OperationImpl final : public Operation, public std::enable_shared_from_thi
   enum Phase : int { starting, pending, inline_done };
 
   OperationImpl(std::shared_ptr<RequestObject> owner, OperationKind kind, int verb,
-                std::string data, std::size_t max_bytes, std::span<char> buffer, std::uint8_t sides)
+                std::string&& data, std::size_t max_bytes, std::span<char> buffer,
+                std::uint8_t sides)
       : owner_(std::move(owner)),
         kind_(kind),
         verb_(verb),

@@ -47,7 +47,7 @@ std::uint8_t RequestObject::sides_of(OperationKind kind) const {
 }
 
 Result<OperationValue> RequestObject::start(std::shared_ptr<RequestObject> self, OperationKind kind,
-                                            int verb, std::string data, std::size_t max_bytes,
+                                            int verb, std::string&& data, std::size_t max_bytes,
                                             std::span<char> buffer, Completion completion,
                                             CallbackModel model) {
   const bool sync = !completion;
@@ -59,6 +59,11 @@ Result<OperationValue> RequestObject::start(std::shared_ptr<RequestObject> self,
   };
   if (sync && on_loop) return Error(errc::sync_call_on_loop_thread, where());
   if (closing()) return Error(errc::invalid_handle, where());
+  if (!sync && on_loop && protocol_) {
+    if (auto now = answer_at_once(ImmediateCall{kind, verb, data, max_bytes, buffer})) {
+      return std::move(*now);
+    }
+  }
 
   // C15: one operation per side at a time.
   const std::uint8_t sides = sides_of(kind);
@@ -121,6 +126,22 @@ Result<OperationValue> RequestObject::start(std::shared_ptr<RequestObject> self,
   }
   admit(op);
   return wait_or_pending(op, sync);
+}
+
+// Loop thread, with the module made. The sides are held while the module
+// answers, as an operation would hold them: a call from another thread
+// meanwhile is busy (C15). A close from another thread only posts its work
+// here, so it runs after this returns: the call came first.
+std::optional<Result<OperationValue>> RequestObject::answer_at_once(const ImmediateCall& call) {
+  if (transfer_expired_) return std::nullopt;  // start() says so
+  const std::uint8_t sides = sides_of(call.kind);
+  std::uint8_t busy = busy_sides_.load();
+  do {
+    if (busy & sides) return std::nullopt;  // start() says busy
+  } while (!busy_sides_.compare_exchange_weak(busy, busy | sides));
+  auto answer = protocol_->answer_at_once(call);
+  busy_sides_.fetch_and(static_cast<std::uint8_t>(~sides));
+  return answer;
 }
 
 Result<OperationValue> RequestObject::wait_or_pending(const std::shared_ptr<OperationImpl>& op,

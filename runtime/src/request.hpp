@@ -1,7 +1,8 @@
 // The request handle object: runs a module's operations under the
 // asynchronous contract. Where each rule lives:
 //   C1/C2  start(): synchronous, at once, or pending; never a callback inside
-//          the initiating call (at-once results are returned, not called back)
+//          the initiating call (at-once results are returned, not called back;
+//          answer_at_once() returns those the module knows without an Operation)
 //   C7     start(): the session's operation gate, fail-fast or queued
 //   C13    on_close_requested(): cancel, then complete exactly once
 //   C15    start(): the busy sides of the request
@@ -42,7 +43,7 @@ class RequestObject final : public HandleObject {
   /// the operation takes over. `completion` empty means synchronous (C1);
   /// `buffer`: call_into's memory, empty for the others.
   Result<OperationValue> start(std::shared_ptr<RequestObject> self, OperationKind kind, int verb,
-                               std::string data, std::size_t max_bytes, std::span<char> buffer,
+                               std::string&& data, std::size_t max_bytes, std::span<char> buffer,
                                Completion completion, CallbackModel model);
 
   /// Completes `op` exactly once (loop thread).
@@ -50,6 +51,7 @@ class RequestObject final : public HandleObject {
 
  private:
   friend class OperationImpl;
+  std::optional<Result<OperationValue>> answer_at_once(const ImmediateCall& call);
   void admit(const std::shared_ptr<OperationImpl>& op);  // any thread: has its slot
   void begin(const std::shared_ptr<OperationImpl>& op);  // loop thread
   void cancel(OperationImpl& op, const Error& why);      // loop thread

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <future>
+
 #include "support/recorder.hpp"
 #include "support/test_module.hpp"
 #include "uvinet/uvinet.hpp"
@@ -68,5 +70,27 @@ struct Completion {
     return *result;
   }
 };
+
+/// `r.call(1, data)` from this thread, which must go pending and call back
+/// with `data` echoed, as the test module's /later and /instant do.
+inline void call_pending(uvinet::Request r, const std::string& data) {
+  Completion<uvinet::OperationValue> done;
+  auto ac = done.context();
+  REQUIRE(r.call(1, data, 0, &ac).pending());
+  REQUIRE(done.wait());
+  CHECK(done.get()->data == data);
+}
+
+/// `r.call(1, data)` from a short callback on the loop thread (where a module
+/// may answer it at once), with a context from `never`.
+inline uvinet::Result<uvinet::OperationValue> call_on_loop(
+    uvinet::Request r, std::string data, Completion<uvinet::OperationValue>& never) {
+  std::promise<uvinet::Result<uvinet::OperationValue>> returned;
+  REQUIRE(r.post([&] {
+    auto ac = never.context();
+    returned.set_value(r.call(1, data, 0, &ac));
+  }));
+  return returned.get_future().get();
+}
 
 }  // namespace test_support

@@ -38,7 +38,8 @@ class TestRequest final : public uvinet::ProtocolRequest {
       finish(*op);
       return;
     }
-    if (path == "/never") {
+    const bool instant_call = op->kind() == OperationKind::call && op->verb() == 1;
+    if (path == "/never" || (path == "/instant" && !instant_call)) {
       ops_.push_back(op);
       return;
     }
@@ -67,6 +68,15 @@ class TestRequest final : public uvinet::ProtocolRequest {
         finish(*op);
       }
     });
+  }
+
+  std::optional<uvinet::Result<OperationValue>> answer_at_once(
+      const uvinet::ImmediateCall& call) override {
+    if (env_.url().path != "/instant" || call.kind != OperationKind::call || call.verb != 1) {
+      return std::nullopt;
+    }
+    ++counters().answered_at_once;
+    return OperationValue{1, std::move(call.data)};
   }
 
   void cancel(Operation& op, const Error&) override {

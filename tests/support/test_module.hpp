@@ -7,6 +7,10 @@
 //   /fail     completes later with errc::protocol_error
 //   /connect  connects to ?port=N (&host=H, default 127.0.0.1) through the
 //             runtime, completes when connected, holds the connection until closed
+//   /instant  a call with verb 1 is answered by answer_at_once() (count 1,
+//             its data echoed) whenever the runtime offers it; in start() it
+//             completes later, like /later. Every other operation completes
+//             only when cancelled, like /never.
 //   /options  a call with verb N answers with the request's option N as the
 //             module reads it: count = RequestEnv::int_option(N), data =
 //             RequestEnv::string_option(N); an error if option() disagrees
@@ -26,9 +30,10 @@ struct ModuleCounters {
   std::atomic<int> started{0};
   std::atomic<int> cancelled{0};
   std::atomic<int> released{0};
-  std::atomic<int> in_flight{0};       // started by the module, not yet completed
-  std::atomic<int> max_in_flight{0};   // the most at once since the last reset
-  std::atomic<int> session_states{0};  // per-session states the module made
+  std::atomic<int> in_flight{0};         // started by the module, not yet completed
+  std::atomic<int> max_in_flight{0};     // the most at once since the last reset
+  std::atomic<int> session_states{0};    // per-session states the module made
+  std::atomic<int> answered_at_once{0};  // calls answer_at_once() answered
 };
 
 /// What the test module keeps per request (Module::make_request_state) and

@@ -126,42 +126,67 @@ void Exchange::start_read(std::shared_ptr<Operation> op) {
   serve();
 }
 
-void Exchange::serve() {
-  if (!op_) return;
-  if (state_ == State::failed) {
-    finish_op(error_);
-    return;
-  }
-  switch (op_->verb()) {
+// A call whose result is known already, asked before an Operation is made
+// for it (the runtime's fast path for reads of buffered bytes).
+std::optional<Result<OperationValue>> Exchange::answer_at_once(const ImmediateCall& call) {
+  if (call.kind != OperationKind::call) return std::nullopt;
+  if (state_ == State::failed) return error_;  // as start() would
+  if (state_ != State::body && state_ != State::complete) return std::nullopt;
+  switch (call.verb) {
     case verb_receive_response:
-    case verb_open_url:
-      if (state_ == State::body || state_ == State::complete) finish_op(OperationValue{});
-      break;
     case verb_read_data:
-    case verb_query_data_available: serve_read(); break;
-    default: break;  // the sends complete when their bytes are out
+    case verb_query_data_available: return result_now(call.verb, call.buffer, call.max_bytes);
+    default: return std::nullopt;
   }
 }
 
-void Exchange::serve_read() {
-  const std::size_t available = buffered();
-  if (op_->verb() == verb_read_data && !op_->buffer().empty()) {
-    serve_read_into(op_->buffer());
+void Exchange::serve() {
+  if (!op_) return;
+  const int verb = op_->verb();
+  if (auto result = result_now(verb, op_->buffer(), op_->max_bytes())) {
+    finish_op(std::move(*result));
     return;
   }
-  if (available == 0) {
-    if (state_ == State::complete) {
-      finish_op(OperationValue{});  // the end of the body
-      return;
+  if (verb != verb_read_data && verb != verb_query_data_available) return;
+  // Lent before the start: a stream may wait for more bytes for a reader
+  // with a large buffer, and read_start() tells it whether there is one.
+  if (verb == verb_read_data && !op_->buffer().empty()) lend_buffer(op_->buffer());
+  if (paused_) start_reading();
+  // on_body() calls serve() again; the sends complete when their bytes are out.
+}
+
+// The result of an operation of `verb` as things stand, or nothing while it
+// waits. `into`: read_data_into()'s buffer.
+std::optional<Result<OperationValue>> Exchange::result_now(int verb, std::span<char> into,
+                                                           std::size_t max_bytes) {
+  if (state_ == State::failed) return error_;
+  const bool head_in = state_ == State::body || state_ == State::complete;
+  switch (verb) {
+    case verb_receive_response:
+    case verb_open_url:
+      if (head_in) return OperationValue{};
+      return std::nullopt;
+    case verb_read_data:
+      if (!into.empty()) return read_into(into);
+      return read_copy(max_bytes);
+    case verb_query_data_available: {
+      const std::size_t available = buffered();
+      if (available > 0) return OperationValue{available, {}};
+      if (state_ == State::complete) return OperationValue{};  // the end of the body
+      return std::nullopt;
     }
-    if (paused_) start_reading();
-    return;  // on_body() calls serve() again
+    default: return std::nullopt;
   }
-  if (op_->verb() == verb_query_data_available) {
-    finish_op(OperationValue{available, {}});
-    return;
+}
+
+// read_data(): up to `max_bytes` of what buffer_ holds.
+std::optional<Result<OperationValue>> Exchange::read_copy(std::size_t max_bytes) {
+  const std::size_t available = buffered();
+  if (available == 0) {
+    if (state_ == State::complete) return OperationValue{};  // the end of the body
+    return std::nullopt;
   }
-  const std::size_t n = std::min(op_->max_bytes(), available);
+  const std::size_t n = std::min(max_bytes, available);
   std::string data;
   if (buffer_pos_ == 0 && n == buffer_.size()) {
     data = std::move(buffer_);  // all of it: no copy
@@ -170,14 +195,13 @@ void Exchange::serve_read() {
     data = buffer_.substr(buffer_pos_, n);
     consume(n);
   }
-  if (paused_ && !held_ && buffered() < kLowWater) start_reading();
-  env_.notify(Status::read_complete, StatusInfo{{}, {}, n});
-  finish_op(OperationValue{n, std::move(data)});
+  read_done(n);
+  return OperationValue{n, std::move(data)};
 }
 
 // read_data_into(): what on_body() put straight into `into`, then what
-// buffer_ holds, as much as fits; waits only when there is nothing at all.
-void Exchange::serve_read_into(std::span<char> into) {
+// buffer_ holds, as much as fits; nothing only when there is nothing at all.
+std::optional<Result<OperationValue>> Exchange::read_into(std::span<char> into) {
   std::size_t n = direct_;
   const std::size_t more = std::min(into.size() - n, buffered());
   if (more > 0) {
@@ -186,19 +210,17 @@ void Exchange::serve_read_into(std::span<char> into) {
     n += more;
   }
   if (n == 0) {
-    if (state_ == State::complete) {
-      finish_op(OperationValue{});  // the end of the body
-      return;
-    }
-    // Lent before the start: a stream may wait for more bytes for a reader
-    // with a large buffer, and read_start() tells it whether there is one.
-    lend_buffer(into);
-    if (paused_) start_reading();
-    return;  // on_body() fills it, and serve() comes again
+    if (state_ == State::complete) return OperationValue{};  // the end of the body
+    return std::nullopt;
   }
+  read_done(n);
+  return OperationValue{n, {}};
+}
+
+// `n` bytes went to the application: room for more, and read_complete.
+void Exchange::read_done(std::size_t n) {
   if (paused_ && !held_ && buffered() < kLowWater) start_reading();
   env_.notify(Status::read_complete, StatusInfo{{}, {}, n});
-  finish_op(OperationValue{n, {}});
 }
 
 // A read waiting on a body with no framing or coding left to undo, into a

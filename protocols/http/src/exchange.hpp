@@ -30,6 +30,7 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   ~Exchange() override;
 
   void start(std::shared_ptr<Operation> op) override;
+  std::optional<Result<OperationValue>> answer_at_once(const ImmediateCall& call) override;
   void cancel(Operation& op, const Error& why) override;
   void close(std::function<void()> released) override;
 
@@ -54,8 +55,11 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   void start_receive(std::shared_ptr<Operation> op);
   void start_read(std::shared_ptr<Operation> op);
   void serve();
-  void serve_read();
-  void serve_read_into(std::span<char> into);
+  std::optional<Result<OperationValue>> result_now(int verb, std::span<char> into,
+                                                   std::size_t max_bytes);
+  std::optional<Result<OperationValue>> read_copy(std::size_t max_bytes);
+  std::optional<Result<OperationValue>> read_into(std::span<char> into);
+  void read_done(std::size_t n);
   void lend_buffer(std::span<char> into);
   void take_back_buffer();
   std::span<char> direct_target() const;

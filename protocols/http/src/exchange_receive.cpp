@@ -56,7 +56,7 @@ void Exchange::on_read(Result<std::string_view> data) {
     return;
   }
   // After a read straight into the caller's buffer, the next bytes wait in
-  // the socket until a read waits for them (held_: serve_read*() start
+  // the socket until a read waits for them (held_: serve() starts
   // reading again only then), instead of coming through buffer_, a copy
   // each way.
   if (into_lent || buffered() >= kHighWater) {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,7 +34,7 @@ class Handle;
 
 /// Bumped when this interface changes; load_module() refuses a plugin built
 /// against another version.
-inline constexpr int module_abi_version = 7;
+inline constexpr int module_abi_version = 8;
 
 /// send and receive are the generic byte-stream operations (Request::send,
 /// Request::receive); `call` is one of the module's own, named by a verb
@@ -131,10 +132,34 @@ class RequestEnv {
       const std::function<std::shared_ptr<void>()>& make) = 0;
 };
 
+/// An operation offered to ProtocolRequest::answer_at_once(): what start()
+/// would find in the Operation, with no Operation made.
+struct ImmediateCall {
+  OperationKind kind;
+  int verb;
+  std::string& data;  ///< the module may move it out only when it answers
+  std::size_t max_bytes;
+  std::span<char> buffer;
+};
+
 /// A module's state machine for one request handle.
 class ProtocolRequest {
  public:
   virtual ~ProtocolRequest() = default;
+  /// The result of `call` when the module has it already, with no I/O, timer
+  /// or callback to wait for (bytes buffered, the end of a body, a failure
+  /// known before): the runtime returns it from the initiating call (C1)
+  /// without making an Operation, so a read of buffered data costs no more
+  /// than a copy. Nothing: the runtime makes the Operation and calls start(),
+  /// and the module must have changed nothing. Offered only for calls made
+  /// on the loop thread with a completion context, once the request's first
+  /// operation made this object, with none pending on the call's sides and
+  /// the handle not closing; the runtime's operation bound (C7) does not
+  /// count a call answered here, since it is never in flight. Optional.
+  virtual std::optional<Result<OperationValue>> answer_at_once(const ImmediateCall& call) {
+    (void)call;
+    return std::nullopt;
+  }
   /// Starts `op`. Complete it now (the runtime then returns the result at
   /// once when it can) or later.
   virtual void start(std::shared_ptr<Operation> op) = 0;
