@@ -97,7 +97,7 @@ class OperationImpl final : public Operation, public std::enable_shared_from_thi
   void complete(Result<OperationValue> result) override {
     owner_->complete(*this, std::move(result));
   }
-  bool completed() const override { return done_.load(); }
+  bool completed() const override { return done_; }
   std::span<char> buffer() const override { return buffer_; }
 
   // Runtime side.
@@ -112,8 +112,11 @@ class OperationImpl final : public Operation, public std::enable_shared_from_thi
   CallbackModel model_{};
   // Only a synchronous call waits on one: made by start() for those alone.
   std::optional<std::promise<Result<OperationValue>>> sync_result_;
-  std::atomic<bool> done_{false};
-  std::atomic<int> phase_{pending};
+  // Loop thread only (completions, cancels and the modules all run there;
+  // start() touches them there too, and not at all once it listed the
+  // operation from another thread): plain fields, no atomic instructions.
+  bool done_ = false;
+  Phase phase_ = pending;
   // The result start() returns (completed inside it), or the one the
   // completion callback gets, which holds the operation alive through
   // self_ until it runs.

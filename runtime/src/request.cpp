@@ -89,22 +89,24 @@ Result<OperationValue> RequestObject::start(std::shared_ptr<RequestObject> self,
   op->completion_ = std::move(completion);
   op->model_ = model;
   if (sync) op->sync_result_.emplace();
-  add_op(op);
 
-  // C7: the session's bound on operations in flight.
+  // C7: the session's bound on operations in flight. The operation is
+  // listed (add_op) once it is sure to go on: from then on a close may
+  // cancel it, on the loop thread.
   Gate& gate = session().operations();
   const auto limit = int_option(Option::max_operations);
   const auto policy = static_cast<LimitPolicy>(int_option(Option::limit_policy));
   if (policy == LimitPolicy::queue) {
+    add_op(op);  // a close cancels it while it waits for its slot
     // Tried first without a waiter: building one costs an allocation, and
     // the slot is usually free.
     if (!gate.try_acquire(limit) && !gate.acquire_or_wait(limit, [op] { op->owner_->admit(op); })) {
       return wait_or_pending(op, sync);
     }
-  } else if (!gate.try_acquire(limit)) {
+  } else if (gate.try_acquire(limit)) {
+    add_op(op);
+  } else {
     // Nothing started: undo, and say why at once.
-    op->done_ = true;
-    remove_op(op.get());
     busy_sides_.fetch_and(static_cast<std::uint8_t>(~sides));
     pending_.fetch_sub(1);
     maybe_finish_close();
@@ -118,8 +120,8 @@ Result<OperationValue> RequestObject::start(std::shared_ptr<RequestObject> self,
     op->holds_slot_ = true;
     op->phase_ = OperationImpl::starting;
     begin(op);
-    int expected = OperationImpl::starting;
-    if (op->phase_.compare_exchange_strong(expected, OperationImpl::pending)) {
+    if (op->phase_ == OperationImpl::starting) {
+      op->phase_ = OperationImpl::pending;
       return Error(errc::io_pending);
     }
     return std::move(op->inline_result_);
@@ -128,20 +130,18 @@ Result<OperationValue> RequestObject::start(std::shared_ptr<RequestObject> self,
   return wait_or_pending(op, sync);
 }
 
-// Loop thread, with the module made. The sides are held while the module
-// answers, as an operation would hold them: a call from another thread
-// meanwhile is busy (C15). A close from another thread only posts its work
-// here, so it runs after this returns: the call came first.
+// Loop thread, with the module made. The call takes effect where it finds
+// its sides free, and is over before this returns, so it never holds them:
+// an operation another thread starts meanwhile comes after it, since its
+// module work waits for this thread, and so does a close from another
+// thread (C13, C15). No atomic read-modify-write here: each costs more than
+// all of this function's other work.
 std::optional<Result<OperationValue>> RequestObject::answer_at_once(const ImmediateCall& call) {
   if (transfer_expired_) return std::nullopt;  // start() says so
-  const std::uint8_t sides = sides_of(call.kind);
-  std::uint8_t busy = busy_sides_.load();
-  do {
-    if (busy & sides) return std::nullopt;  // start() says busy
-  } while (!busy_sides_.compare_exchange_weak(busy, busy | sides));
-  auto answer = protocol_->answer_at_once(call);
-  busy_sides_.fetch_and(static_cast<std::uint8_t>(~sides));
-  return answer;
+  if (busy_sides_.load(std::memory_order_acquire) & sides_of(call.kind)) {
+    return std::nullopt;  // start() says busy
+  }
+  return protocol_->answer_at_once(call);
 }
 
 Result<OperationValue> RequestObject::wait_or_pending(const std::shared_ptr<OperationImpl>& op,
@@ -253,56 +253,65 @@ void RequestObject::cancel(OperationImpl& op, const Error& why) {
 }
 
 void RequestObject::complete(OperationImpl& op, Result<OperationValue> result) {
+  if (op.done_) return;  // exactly once
+  op.done_ = true;
+  if (op.phase_ == OperationImpl::starting) {
+    // Completed inside the initiating call, which holds the operation and
+    // returns the result: no callback, and no reference to count here.
+    release_sides(op);
+    op.inline_result_ = std::move(result);
+    op.phase_ = OperationImpl::inline_done;
+    pending_.fetch_sub(1);
+    maybe_finish_close();
+    return;
+  }
   auto keep = op.shared_from_this();
-  if (op.done_.exchange(true)) return;  // exactly once
+  release_sides(op);
+  if (wants(Status::request_error) || wants(Status::request_complete)) {
+    StatusInfo info;
+    if (result) {
+      const bool counted = op.kind_ == OperationKind::send || !op.buffer_.empty();
+      info.number = counted ? result->count : result->data.size();
+    } else {
+      info.error = result.error();
+      notify(Status::request_error, info);
+    }
+    notify(Status::request_complete, std::move(info));
+  }
+  if (op.completion_) {
+    // The callback names only the operation, which holds its completion
+    // and result: a lambda that small lives inside the std::function, so
+    // handing it to the strand allocates nothing.
+    op.inline_result_ = std::move(result);
+    op.self_ = keep;  // a copy: `keep` holds us (through owner_) to the end
+    const bool queued = deliver(
+        [raw = &op] {
+          auto self = std::move(raw->self_);
+          auto completion = std::move(self->completion_);
+          auto result = std::move(self->inline_result_);
+          self.reset();  // our hold on it ends before the callback, as before
+          completion(std::move(result));
+        },
+        op.model_);
+    if (!queued) op.self_.reset();
+  } else {
+    op.sync_result_->set_value(std::move(result));
+  }
+  pending_.fetch_sub(1);
+  maybe_finish_close();
+}
+
+// What a completed operation held: its timer, its slot under the bound,
+// its place in ops_, and its sides, freed before any callback runs so that
+// the callback may start the next operation (C14).
+void RequestObject::release_sides(OperationImpl& op) {
   op.timer_.reset();
   if (op.holds_slot_) {
     op.holds_slot_ = false;
     session().operations().release();
   }
   remove_op(&op);
-  // Free the sides before the callback runs, so the callback may start the
-  // next operation (C14).
   busy_sides_.fetch_and(static_cast<std::uint8_t>(~op.sides_));
-
-  if (op.phase_.load() == OperationImpl::starting) {
-    // Completed inside the initiating call: start() returns it; no callback.
-    op.inline_result_ = std::move(result);
-    op.phase_ = OperationImpl::inline_done;
-  } else {
-    if (wants(Status::request_error) || wants(Status::request_complete)) {
-      StatusInfo info;
-      if (result) {
-        const bool counted = op.kind_ == OperationKind::send || !op.buffer_.empty();
-        info.number = counted ? result->count : result->data.size();
-      } else {
-        info.error = result.error();
-        notify(Status::request_error, info);
-      }
-      notify(Status::request_complete, std::move(info));
-    }
-    if (op.completion_) {
-      // The callback names only the operation, which holds its completion
-      // and result: a lambda that small lives inside the std::function, so
-      // handing it to the strand allocates nothing.
-      op.inline_result_ = std::move(result);
-      op.self_ = keep;
-      const bool queued = deliver(
-          [raw = &op] {
-            auto self = std::move(raw->self_);
-            auto completion = std::move(self->completion_);
-            auto result = std::move(self->inline_result_);
-            self.reset();  // our hold on it ends before the callback, as before
-            completion(std::move(result));
-          },
-          op.model_);
-      if (!queued) op.self_.reset();
-    } else {
-      op.sync_result_->set_value(std::move(result));
-    }
-  }
-  pending_.fetch_sub(1);
-  maybe_finish_close();
 }
 
 void RequestObject::on_close_requested() {
