@@ -146,7 +146,8 @@ Result<Request> Connection::open_request(std::string_view target, Context contex
     }
   }
   // The URL is made in place inside the request: no Url moved on the way.
-  auto request = std::make_shared<detail::RequestObject>(*connection, context, target);
+  // Our reference to the connection becomes the request's.
+  auto request = std::make_shared<detail::RequestObject>(std::move(*connection), context, target);
   const Handle h = HandleTable::instance().insert(request);
   request->notify(Status::handle_created);
   return Request(h.id());

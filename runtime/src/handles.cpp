@@ -23,8 +23,11 @@ HandleObject::HandleObject(HandleKind kind, std::shared_ptr<HandleObject> parent
     : kind_(kind), parent_(std::move(parent)), context_(context) {
   if (!parent_) return;
   session_ = parent_->session_;
-  init_runtime(parent_->loop_, parent_->workers_);
-  // C4: the status callback and its mask are inherited at creation.
+  root_ = parent_->root_;
+  // C4: the status callback and its mask are inherited at creation. A parent
+  // without one has nothing to hand down: no lock to take. (One being set
+  // on another thread at this moment may or may not be inherited either way.)
+  if (parent_->live_mask_.load(std::memory_order_relaxed) == 0) return;
   std::lock_guard lock(parent_->mutex_);
   status_cb_ = parent_->status_cb_;
   status_mask_ = parent_->status_mask_;
@@ -206,7 +209,7 @@ Handle HandleTable::insert(const std::shared_ptr<HandleObject>& object) {
   const Handle h((std::uint64_t{slot.generation} << 32) | (std::uint64_t{index} + 1));
   object->handle_ = h;
   object->strand_ = slot.strand;
-  slot.strand->occupy(slot.generation, object->loop_, object->workers_);
+  slot.strand->occupy(slot.generation, object->loop(), object->workers());
   return h;
 }
 

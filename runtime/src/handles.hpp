@@ -32,8 +32,8 @@ class HandleObject : public std::enable_shared_from_this<HandleObject> {
   Handle handle() const noexcept { return handle_; }
   const std::shared_ptr<HandleObject>& parent() const noexcept { return parent_; }
   SessionObject& session() const noexcept { return *session_; }
-  const std::shared_ptr<Loop>& loop() const noexcept { return loop_; }
-  const std::shared_ptr<WorkerPool>& workers() const noexcept { return workers_; }
+  const std::shared_ptr<Loop>& loop() const noexcept { return root_->loop_; }
+  const std::shared_ptr<WorkerPool>& workers() const noexcept { return root_->workers_; }
   Context context() const noexcept { return context_.load(); }
   void set_context(Context c) noexcept { context_.store(c); }
   bool closing() const noexcept { return closing_.load(); }
@@ -88,8 +88,12 @@ class HandleObject : public std::enable_shared_from_this<HandleObject> {
   Handle handle_;
   const std::shared_ptr<HandleObject> parent_;  // keeps the parent's resources (C13)
   SessionObject* session_ = nullptr;            // kept alive through parent_
-  std::shared_ptr<Loop> loop_;
-  std::shared_ptr<WorkerPool> workers_;
+  // The session, as a HandleObject: it alone holds the loop and the workers,
+  // which every handle below reaches through it rather than counting two
+  // references of its own, made and dropped with every request.
+  const HandleObject* root_ = this;
+  std::shared_ptr<Loop> loop_;           // sessions only
+  std::shared_ptr<WorkerPool> workers_;  // sessions only
   std::shared_ptr<Strand> strand_;
   std::atomic<Context> context_;
   std::atomic<bool> closing_{false};
@@ -119,7 +123,7 @@ class HandleObject : public std::enable_shared_from_this<HandleObject> {
   std::atomic<OwnInts*> own_ints_{nullptr};
 
  protected:
-  /// Sets up loop, workers and strand; for sessions, which have no parent.
+  /// Sets up loop and workers; for sessions, which have no parent.
   void init_runtime(std::shared_ptr<Loop> loop, std::shared_ptr<WorkerPool> workers);
 };
 

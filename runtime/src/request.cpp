@@ -34,15 +34,14 @@ Url request_url(const Url& connection_url, std::string_view target) {
 
 RequestObject::RequestObject(std::shared_ptr<ConnectionObject> connection, Context context,
                              std::string_view target)
-    : HandleObject(HandleKind::request, connection, context),
-      url_(request_url(connection->url(), target)),
-      module_(connection->module()),
-      state_(module_->make_request_state()) {}
+    : HandleObject(HandleKind::request, std::move(connection), context),
+      url_(request_url(this->connection().url(), target)),
+      state_(module()->make_request_state()) {}
 
 RequestObject::~RequestObject() = default;
 
 std::uint8_t RequestObject::sides_of(OperationKind kind) const {
-  if (!module_->duplex() || kind == OperationKind::call) return kSendSide | kReceiveSide;
+  if (!module()->duplex() || kind == OperationKind::call) return kSendSide | kReceiveSide;
   return kind == OperationKind::send ? kSendSide : kReceiveSide;
 }
 
@@ -201,7 +200,7 @@ void RequestObject::begin(const std::shared_ptr<OperationImpl>& op) {
   }
   if (!protocol_) {
     env_.emplace(*this);
-    protocol_ = module_->open_request(*env_);
+    protocol_ = module()->open_request(*env_);
     if (!protocol_) {
       complete(*op, Error(errc::operation_not_supported, url_.scheme + " module made no request"));
       return;

@@ -33,7 +33,8 @@ class RequestObject final : public HandleObject {
   ~RequestObject() override;
 
   const Url& url() const noexcept { return url_; }
-  const std::shared_ptr<Module>& module() const noexcept { return module_; }
+  /// The connection's module, which the connection keeps (C13).
+  const std::shared_ptr<Module>& module() const noexcept { return connection().module(); }
   const std::shared_ptr<void>& state() const noexcept { return state_; }
   ConnectionObject& connection() const noexcept {
     return static_cast<ConnectionObject&>(*parent());
@@ -66,7 +67,6 @@ class RequestObject final : public HandleObject {
   Result<OperationValue> wait_or_pending(const std::shared_ptr<OperationImpl>& op, bool sync);
 
   const Url url_;
-  const std::shared_ptr<Module> module_;
   const std::shared_ptr<void> state_;  // Module::make_request_state()
   std::atomic<std::uint8_t> busy_sides_{0};
   std::atomic<int> pending_{0};  // operations started and not yet completed
