@@ -5,6 +5,7 @@
 #include <set>
 
 #include "support/fixture.hpp"
+#include "uvinet/http.hpp"
 
 using test_support::Completion;
 using test_support::Fixture;
@@ -288,6 +289,43 @@ TEST_CASE("a module keeps state per request and per session") {
   f.close(a);
   CHECK(uvinet::request_state(a).error() == errc::invalid_handle);
   f.close(b);
+}
+
+TEST_CASE("a module's open_request fills the request's state before the handle exists") {
+  Fixture f;
+  void* filled = nullptr;
+  auto r = uvinet::open_request(f.connection, "/now", 9,
+                                [&](const std::shared_ptr<void>& state) -> Result<void> {
+                                  filled = state.get();
+                                  static_cast<test_support::SharedCount*>(filled)->started = 40;
+                                  return {};
+                                });
+  REQUIRE(r);
+  auto state = uvinet::request_state(*r);
+  REQUIRE(state);
+  CHECK(state->get() == filled);
+  CHECK(static_cast<test_support::SharedCount*>(filled)->started == 40);
+  REQUIRE(r->send("x"));  // the module's start() counts on from there
+  CHECK(static_cast<test_support::SharedCount*>(filled)->started == 41);
+  f.close(*r);
+  CHECK(f.recorder.count(*r, Status::handle_created) == 1);
+
+  // Refused by `init`: its error, and no handle made, so nothing was
+  // announced and there is nothing to close.
+  const auto events_before = f.recorder.events().size();
+  auto refused = uvinet::open_request(f.connection, "/now", 9, [](const auto&) -> Result<void> {
+    return uvinet::Error(errc::invalid_argument, "init says no");
+  });
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error() == errc::invalid_argument);
+  CHECK(refused.error().message().find("init says no") != std::string::npos);
+  CHECK(f.recorder.events().size() == events_before);
+
+  // HTTP's open_request on a connection of another scheme says so.
+  auto http_on_test = uvinet::http::open_request(f.connection, {});
+  REQUIRE_FALSE(http_on_test);
+  CHECK(http_on_test.error() == errc::wrong_handle_kind);
+  CHECK(f.recorder.events().size() == events_before);
 }
 
 TEST_CASE("C12 a handle of the wrong kind, or closed, fails cleanly with the reason") {

@@ -137,8 +137,13 @@ Result<Connection> Session::connect(std::string_view url, Context context) const
   return Connection(h.id());
 }
 
-Result<Request> Connection::open_request(std::string_view target, Context context) const {
-  auto connection = lookup_as<detail::ConnectionObject>(*this, HandleKind::connection);
+namespace {
+
+using StateInit = std::function<Result<void>(const std::shared_ptr<void>&)>;
+
+Result<Request> make_request(const Connection& on, std::string_view target, Context context,
+                             const StateInit* init) {
+  auto connection = lookup_as<detail::ConnectionObject>(on, HandleKind::connection);
   if (!connection) return connection.error();
   for (char c : target) {
     if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) {
@@ -148,9 +153,23 @@ Result<Request> Connection::open_request(std::string_view target, Context contex
   // The URL is made in place inside the request: no Url moved on the way.
   // Our reference to the connection becomes the request's.
   auto request = std::make_shared<detail::RequestObject>(std::move(*connection), context, target);
+  if (init) {
+    if (auto ok = (*init)(request->state()); !ok) return ok.error();
+  }
   const Handle h = HandleTable::instance().insert(request);
   request->notify(Status::handle_created);
   return Request(h.id());
+}
+
+}  // namespace
+
+Result<Request> Connection::open_request(std::string_view target, Context context) const {
+  return make_request(*this, target, context, nullptr);
+}
+
+Result<Request> open_request(const Connection& connection, std::string_view target, Context context,
+                             const StateInit& init) {
+  return make_request(connection, target, context, &init);
 }
 
 namespace {

@@ -19,10 +19,15 @@ using detail::Verb;
 
 namespace {
 
+// The state's deleter tells an HTTP request from another module's.
+bool is_http_state(const std::shared_ptr<void>& state) {
+  return state && std::get_deleter<detail::RequestStateDeleter>(state);
+}
+
 Result<std::shared_ptr<RequestState>> state_of(const Request& request) {
   auto state = request_state(request);
   if (!state) return state.error();
-  if (!*state || !std::get_deleter<detail::RequestStateDeleter>(*state)) {
+  if (!is_http_state(*state)) {
     return Error(errc::wrong_handle_kind,
                  "request " + std::to_string(request.id()) + " is not an http request");
   }
@@ -95,30 +100,28 @@ Result<Request> open_request(const Connection& connection, const RequestOptions&
   if (target.front() != '/' && target != "*") {
     return Error(errc::invalid_argument, "target '" + target + "' must start with '/'");
   }
-  auto request = connection.open_request(target, options.context);
-  if (!request) return request.error();
-  auto state = state_of(*request);
-  if (!state) {
-    (void)request->close();
-    return state.error();
-  }
-  std::lock_guard lock((*state)->mutex);
-  (*state)->method = options.method;
-  (*state)->target = target;
-  (*state)->flags = options.flags;
-  if (!options.referrer.empty()) (*state)->fields.emplace_back("Referer", options.referrer);
-  if (!options.accept_types.empty()) {
-    std::string accept;
-    for (const auto& type : options.accept_types) accept += (accept.empty() ? "" : ", ") + type;
-    (*state)->fields.emplace_back("Accept", accept);
-  }
-  for (const auto& [name, value] : (*state)->fields) {
-    if (auto ok = check_field(name, value); !ok) {
-      (void)request->close();
-      return ok.error();
+  // Filled in before the handle exists: nobody else can reach the state
+  // yet, so no lock is taken.
+  auto fill = [&](const std::shared_ptr<void>& shared) -> Result<void> {
+    if (!is_http_state(shared)) {
+      return Error(errc::wrong_handle_kind, "http::open_request on a connection of another scheme");
     }
-  }
-  return request;
+    auto& state = *static_cast<RequestState*>(shared.get());
+    state.method = options.method;
+    state.target = target;
+    state.flags = options.flags;
+    if (!options.referrer.empty()) state.fields.emplace_back("Referer", options.referrer);
+    if (!options.accept_types.empty()) {
+      std::string accept;
+      for (const auto& type : options.accept_types) accept += (accept.empty() ? "" : ", ") + type;
+      state.fields.emplace_back("Accept", accept);
+    }
+    for (const auto& [name, value] : state.fields) {
+      if (auto ok = check_field(name, value); !ok) return ok;
+    }
+    return {};
+  };
+  return uvinet::open_request(connection, target, options.context, fill);
 }
 
 Result<void> add_header(const Request& request, std::string_view name, std::string_view value) {

@@ -194,6 +194,14 @@ class Module {
 /// module's public API; errc::invalid_handle when the handle is closed.
 Result<std::shared_ptr<void>> request_state(const Request& request);
 
+/// Connection::open_request() for a module's public API, which fills in the
+/// new request's state (Module::make_request_state()) before anyone else can
+/// reach it: `init` runs on the state before the handle exists, with no lock
+/// needed, and its error is returned with no handle made. Cheaper than
+/// open_request() followed by request_state().
+Result<Request> open_request(const Connection& connection, std::string_view target, Context context,
+                             const std::function<Result<void>(const std::shared_ptr<void>&)>& init);
+
 /// Registers `module` for its scheme. Fails with errc::module_conflict when
 /// the scheme is taken. Thread-safe.
 Result<void> register_module(std::shared_ptr<Module> module);
