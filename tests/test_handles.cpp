@@ -293,17 +293,24 @@ TEST_CASE("a module keeps state per request and per session") {
 
 TEST_CASE("a module's open_request fills the request's state before the handle exists") {
   Fixture f;
+  const auto& ours = test_support::test_module_type();
   void* filled = nullptr;
-  auto r = uvinet::open_request(f.connection, "/now", 9,
-                                [&](const std::shared_ptr<void>& state) -> Result<void> {
-                                  filled = state.get();
-                                  static_cast<test_support::SharedCount*>(filled)->started = 40;
-                                  return {};
-                                });
+  auto r = uvinet::open_request(f.connection, "/now", 9, ours, [&](void* state) -> Result<void> {
+    filled = state;
+    static_cast<test_support::SharedCount*>(filled)->started = 40;
+    return {};
+  });
   REQUIRE(r);
   auto state = uvinet::request_state(*r);
   REQUIRE(state);
   CHECK(state->get() == filled);
+  // The module's own check: the same state for its class, and for another
+  // class a clear refusal.
+  CHECK(uvinet::request_state(*r, ours).value().get() == filled);
+  auto foreign = uvinet::request_state(*r, typeid(int));
+  REQUIRE_FALSE(foreign);
+  CHECK(foreign.error() == errc::wrong_handle_kind);
+  CHECK(foreign.error().message().find("belongs to the test module") != std::string::npos);
   CHECK(static_cast<test_support::SharedCount*>(filled)->started == 40);
   REQUIRE(r->send("x"));  // the module's start() counts on from there
   CHECK(static_cast<test_support::SharedCount*>(filled)->started == 41);
@@ -313,7 +320,7 @@ TEST_CASE("a module's open_request fills the request's state before the handle e
   // Refused by `init`: its error, and no handle made, so nothing was
   // announced and there is nothing to close.
   const auto events_before = f.recorder.events().size();
-  auto refused = uvinet::open_request(f.connection, "/now", 9, [](const auto&) -> Result<void> {
+  auto refused = uvinet::open_request(f.connection, "/now", 9, ours, [](void*) -> Result<void> {
     return uvinet::Error(errc::invalid_argument, "init says no");
   });
   REQUIRE_FALSE(refused);
@@ -321,10 +328,12 @@ TEST_CASE("a module's open_request fills the request's state before the handle e
   CHECK(refused.error().message().find("init says no") != std::string::npos);
   CHECK(f.recorder.events().size() == events_before);
 
-  // HTTP's open_request on a connection of another scheme says so.
+  // HTTP's open_request on a connection of another scheme says so, before
+  // any init could run.
   auto http_on_test = uvinet::http::open_request(f.connection, {});
   REQUIRE_FALSE(http_on_test);
   CHECK(http_on_test.error() == errc::wrong_handle_kind);
+  CHECK(http_on_test.error().message().find("belongs to the test module") != std::string::npos);
   CHECK(f.recorder.events().size() == events_before);
 }
 

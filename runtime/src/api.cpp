@@ -139,12 +139,22 @@ Result<Connection> Session::connect(std::string_view url, Context context) const
 
 namespace {
 
-using StateInit = std::function<Result<void>(const std::shared_ptr<void>&)>;
+using StateInit = std::function<Result<void>(void* state)>;
+
+// A module's API met a handle of another module's.
+Error foreign_module(const char* what, Handle h, const Module& module) {
+  return Error(errc::wrong_handle_kind, std::string(what) + " " + std::to_string(h.id()) +
+                                            " belongs to the " + std::string(module.scheme()) +
+                                            " module");
+}
 
 Result<Request> make_request(const Connection& on, std::string_view target, Context context,
-                             const StateInit* init) {
+                             const std::type_info* module_type, const StateInit* init) {
   auto connection = lookup_as<detail::ConnectionObject>(on, HandleKind::connection);
   if (!connection) return connection.error();
+  if (module_type && typeid(*(*connection)->module()) != *module_type) {
+    return foreign_module("connection", on, *(*connection)->module());
+  }
   for (char c : target) {
     if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) {
       return Error(errc::invalid_argument, "request target contains a space or control character");
@@ -154,7 +164,7 @@ Result<Request> make_request(const Connection& on, std::string_view target, Cont
   // Our reference to the connection becomes the request's.
   auto request = std::make_shared<detail::RequestObject>(std::move(*connection), context, target);
   if (init) {
-    if (auto ok = (*init)(request->state()); !ok) return ok.error();
+    if (auto ok = (*init)(request->state().get()); !ok) return ok.error();
   }
   const Handle h = HandleTable::instance().insert(request);
   request->notify(Status::handle_created);
@@ -164,12 +174,12 @@ Result<Request> make_request(const Connection& on, std::string_view target, Cont
 }  // namespace
 
 Result<Request> Connection::open_request(std::string_view target, Context context) const {
-  return make_request(*this, target, context, nullptr);
+  return make_request(*this, target, context, nullptr, nullptr);
 }
 
 Result<Request> open_request(const Connection& connection, std::string_view target, Context context,
-                             const StateInit& init) {
-  return make_request(connection, target, context, &init);
+                             const std::type_info& module_type, const StateInit& init) {
+  return make_request(connection, target, context, &module_type, &init);
 }
 
 namespace {
@@ -218,6 +228,17 @@ Result<std::shared_ptr<void>> request_state(const Request& request) {
   auto object = lookup_as<detail::RequestObject>(request, HandleKind::request);
   if (!object) return object.error();
   return (*object)->state();
+}
+
+Result<std::shared_ptr<void>> request_state(const Request& request,
+                                            const std::type_info& module_type) {
+  auto object = lookup_as<detail::RequestObject>(request, HandleKind::request);
+  if (!object) return object.error();
+  if (typeid(*(*object)->module()) != module_type) {
+    return foreign_module("request", request, *(*object)->module());
+  }
+  void* state = (*object)->state().get();
+  return std::shared_ptr<void>(std::move(*object), state);  // aliasing: no count
 }
 
 Result<std::size_t> Request::send(std::string data, const AsyncContext<std::size_t>* async) const {

@@ -180,6 +180,10 @@ ModuleCounters& counters() {
   return c;
 }
 
+const std::type_info& test_module_type() {
+  return typeid(TestModule);
+}
+
 void register_test_modules() {
   static std::once_flag once;
   std::call_once(once, [] {

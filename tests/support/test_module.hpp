@@ -20,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <typeinfo>
 
 #include "uvinet/module.hpp"
 
@@ -46,5 +47,9 @@ ModuleCounters& counters();
 
 /// Registers "test" and "testduplex" once per process.
 void register_test_modules();
+
+/// The test modules' class, for the runtime's checks of a module's own
+/// handles (request_state(), open_request() with a state init).
+const std::type_info& test_module_type();
 
 }  // namespace test_support

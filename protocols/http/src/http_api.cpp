@@ -19,18 +19,9 @@ using detail::Verb;
 
 namespace {
 
-// The state's deleter tells an HTTP request from another module's.
-bool is_http_state(const std::shared_ptr<void>& state) {
-  return state && std::get_deleter<detail::RequestStateDeleter>(state);
-}
-
 Result<std::shared_ptr<RequestState>> state_of(const Request& request) {
-  auto state = request_state(request);
+  auto state = request_state(request, detail::http_module_type());
   if (!state) return state.error();
-  if (!is_http_state(*state)) {
-    return Error(errc::wrong_handle_kind,
-                 "request " + std::to_string(request.id()) + " is not an http request");
-  }
   // From the rvalue: no second reference to count up and down.
   return std::static_pointer_cast<RequestState>(std::move(*state));
 }
@@ -102,11 +93,8 @@ Result<Request> open_request(const Connection& connection, const RequestOptions&
   }
   // Filled in before the handle exists: nobody else can reach the state
   // yet, so no lock is taken.
-  auto fill = [&](const std::shared_ptr<void>& shared) -> Result<void> {
-    if (!is_http_state(shared)) {
-      return Error(errc::wrong_handle_kind, "http::open_request on a connection of another scheme");
-    }
-    auto& state = *static_cast<RequestState*>(shared.get());
+  auto fill = [&](void* shared) -> Result<void> {
+    auto& state = *static_cast<RequestState*>(shared);
     state.method = options.method;
     state.target = target;
     state.flags = options.flags;
@@ -121,7 +109,8 @@ Result<Request> open_request(const Connection& connection, const RequestOptions&
     }
     return {};
   };
-  return uvinet::open_request(connection, target, options.context, fill);
+  return uvinet::open_request(connection, target, options.context, detail::http_module_type(),
+                              fill);
 }
 
 Result<void> add_header(const Request& request, std::string_view name, std::string_view value) {

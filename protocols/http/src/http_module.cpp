@@ -16,10 +16,7 @@ class HttpModule final : public Module {
     return std::make_unique<Exchange>(env,
                                       std::static_pointer_cast<RequestState>(env.request_state()));
   }
-  std::shared_ptr<void> make_request_state() override {
-    // The deleter's type marks the state as ours (see state_of() in http_api.cpp).
-    return std::shared_ptr<RequestState>(new RequestState, RequestStateDeleter{});
-  }
+  std::shared_ptr<void> make_request_state() override { return std::make_shared<RequestState>(); }
 
  private:
   std::string scheme_;
@@ -28,8 +25,8 @@ class HttpModule final : public Module {
 
 }  // namespace
 
-void RequestStateDeleter::operator()(RequestState* state) const {
-  delete state;
+const std::type_info& http_module_type() {
+  return typeid(HttpModule);
 }
 
 std::shared_ptr<Module> make_http_module() {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <typeinfo>
 
 #include "uvinet/module.hpp"
 
@@ -11,10 +12,8 @@ namespace uvinet::http::detail {
 std::shared_ptr<Module> make_http_module();
 std::shared_ptr<Module> make_https_module();
 
-/// Deletes a RequestState. Its type, found with std::get_deleter on the
-/// request's state, tells an HTTP request from another module's.
-struct RequestStateDeleter {
-  void operator()(struct RequestState* state) const;
-};
+/// The class of both modules: the runtime tells an HTTP request or
+/// connection from another module's by it (request_state(), open_request()).
+const std::type_info& http_module_type();
 
 }  // namespace uvinet::http::detail

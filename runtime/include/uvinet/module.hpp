@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <typeinfo>
 
 #include "uvinet/handle.hpp"
 #include "uvinet/options.hpp"
@@ -194,13 +195,23 @@ class Module {
 /// module's public API; errc::invalid_handle when the handle is closed.
 Result<std::shared_ptr<void>> request_state(const Request& request);
 
+/// request_state() for a module's public API, which must tell its own
+/// requests from other modules': errc::wrong_handle_kind unless the request's
+/// module is of type `module_type` (typeid of the Module class). The pointer
+/// shares the request object's ownership, which keeps the state: no count
+/// of its own.
+Result<std::shared_ptr<void>> request_state(const Request& request,
+                                            const std::type_info& module_type);
+
 /// Connection::open_request() for a module's public API, which fills in the
 /// new request's state (Module::make_request_state()) before anyone else can
 /// reach it: `init` runs on the state before the handle exists, with no lock
 /// needed, and its error is returned with no handle made. Cheaper than
-/// open_request() followed by request_state().
+/// open_request() followed by request_state(). errc::wrong_handle_kind unless
+/// the connection's module is of type `module_type`.
 Result<Request> open_request(const Connection& connection, std::string_view target, Context context,
-                             const std::function<Result<void>(const std::shared_ptr<void>&)>& init);
+                             const std::type_info& module_type,
+                             const std::function<Result<void>(void* state)>& init);
 
 /// Registers `module` for its scheme. Fails with errc::module_conflict when
 /// the scheme is taken. Thread-safe.
