@@ -75,6 +75,8 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   void on_connected(const std::string& key, Result<std::unique_ptr<Stream>> stream);
   void use_connection(std::unique_ptr<PooledConnection> connection);
   Result<std::string> build_head() const;
+  Result<void> append_line_and_host(std::string& out) const;
+  Result<void> append_added_fields(std::string& out, std::string_view user_agent) const;
   void send_head();
   void write(std::string bytes, std::function<void()> then);
   void end_body(bool complete_op);

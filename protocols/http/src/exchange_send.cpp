@@ -186,6 +186,7 @@ Result<SessionState::Route> Exchange::new_route(ProxySettings settings) {
   route.settings = std::move(settings);
   route.proxy = std::move(*chosen);
   route.host_field = host_field(url_);
+  if (!append_host_field(route.host_line, route.host_field)) route.host_line.clear();
   const auto& proxy = route.proxy;
   if (proxy && (!proxy->user.empty() || !proxy->password.empty())) {
     if (proxy->user.find(':') != std::string::npos) {
@@ -235,7 +236,8 @@ void Exchange::use_connection(std::unique_ptr<PooledConnection> connection) {
 
 // Straight into one string, reserved for the whole head and the body
 // send_head() appends: the fields the application set, then those the
-// options and the state add.
+// options and the state add. The lines that come from the route and the
+// session's options (Host, User-Agent) were checked when first made.
 Result<std::string> Exchange::build_head() const {
   const std::string user_agent = env_.string_option(Option::user_agent);
   std::size_t size = 128 + method_.size() + url_.path.size() + url_.query.size() +
@@ -244,42 +246,11 @@ Result<std::string> Exchange::build_head() const {
   for (const auto& [name, value] : fields_) size += name.size() + value.size() + 4;
   std::string out;
   out.reserve(size);
-  // A proxy is told the whole URL (RFC 9112 §3.2.2); Host still names the
-  // origin. Through a tunnel the origin itself reads the request, and the
-  // proxy's credentials must not reach it.
-  const bool absolute = proxy_ && !tunneled();
-  const std::string_view path = url_.path.empty() ? std::string_view("/") : url_.path;
-  const std::string_view query_mark = url_.query.empty() ? "" : "?";
-  auto line =
-      absolute
-          ? append_request_line(out, method_, {absolute_form(url_)}, route_->host_field)
-          : append_request_line(out, method_, {path, query_mark, url_.query}, route_->host_field);
-  if (!line) return line.error();
-  // The fields the options and the state add, on the stack: at most six.
-  Field added[6];
-  std::size_t n = 0;
-  if (!user_agent.empty() && !has_field(fields_, "User-Agent")) {
-    added[n++] = {"User-Agent", user_agent};
-  }
-  if (env_.int_option(Option::decompress) && !has_field(fields_, "Accept-Encoding")) {
-    added[n++] = {"Accept-Encoding", "gzip, deflate"};
-  }
-  if (!credentials_.empty() && !has_field(fields_, "Authorization")) {
-    added[n++] = {"Authorization", credentials_};
-  }
-  if (!proxy_credentials_.empty() && !tunneled() && !has_field(fields_, "Proxy-Authorization")) {
-    added[n++] = {"Proxy-Authorization", proxy_credentials_};
-  }
-  if (!cookie_.empty()) added[n++] = {"Cookie", cookie_};
-  if ((flags_ & no_keep_alive) && !has_field(fields_, "Connection")) {
-    added[n++] = {"Connection", "close"};
-  }
+  if (auto line = append_line_and_host(out); !line) return line.error();
   for (const auto& [name, value] : fields_) {
     if (auto ok = append_header_field(out, {name, value}); !ok) return ok.error();
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    if (auto ok = append_header_field(out, added[i]); !ok) return ok.error();
-  }
+  if (auto ok = append_added_fields(out, user_agent); !ok) return ok.error();
   if (chunked_upload_) {
     append_head_end(out, Framing::chunked, 0);
   } else if (upload_length_) {
@@ -290,6 +261,47 @@ Result<std::string> Exchange::build_head() const {
     append_head_end(out, Framing::none, 0);
   }
   return out;
+}
+
+// The request line and Host.
+Result<void> Exchange::append_line_and_host(std::string& out) const {
+  // A proxy is told the whole URL (RFC 9112 §3.2.2); Host still names the
+  // origin. Through a tunnel the origin itself reads the request, and the
+  // proxy's credentials must not reach it.
+  const bool absolute = proxy_ && !tunneled();
+  const std::string_view path = url_.path.empty() ? std::string_view("/") : url_.path;
+  const std::string_view query_mark = url_.query.empty() ? "" : "?";
+  auto line = absolute ? append_request_line(out, method_, {absolute_form(url_)})
+                       : append_request_line(out, method_, {path, query_mark, url_.query});
+  if (!line) return line;
+  if (route_->host_line.empty()) return append_host_field(out, route_->host_field);
+  out.append(route_->host_line);
+  return {};
+}
+
+// The fields the options and the state add, after the application's, each
+// unless the application set it.
+Result<void> Exchange::append_added_fields(std::string& out, std::string_view user_agent) const {
+  const auto unset = [&](std::string_view name) { return !has_field(fields_, name); };
+  if (!user_agent.empty() && unset("User-Agent")) {
+    if (auto ok = session_->user_agent_line.append(out, user_agent); !ok) return ok;
+  }
+  if (env_.int_option(Option::decompress) && unset("Accept-Encoding")) {
+    out.append("Accept-Encoding: gzip, deflate\r\n");
+  }
+  if (!credentials_.empty() && unset("Authorization")) {
+    if (auto ok = append_header_field(out, {"Authorization", credentials_}); !ok) return ok;
+  }
+  if (!proxy_credentials_.empty() && !tunneled() && unset("Proxy-Authorization")) {
+    if (auto ok = append_header_field(out, {"Proxy-Authorization", proxy_credentials_}); !ok) {
+      return ok;
+    }
+  }
+  if (!cookie_.empty()) {
+    if (auto ok = append_header_field(out, {"Cookie", cookie_}); !ok) return ok;
+  }
+  if ((flags_ & no_keep_alive) && unset("Connection")) out.append("Connection: close\r\n");
+  return {};
 }
 
 void Exchange::send_head() {

@@ -13,6 +13,7 @@
 #include "cookie_jar.hpp"
 #include "proxy_choice.hpp"
 #include "request_state.hpp"
+#include "request_writer.hpp"
 #include "uvinet/http.hpp"
 #include "uvinet/url.hpp"
 
@@ -48,10 +49,17 @@ struct SessionState {
     std::string proxy_credentials;
     std::string via;         // the pool key's suffix naming the proxy
     std::string host_field;  // the Host field's value
+    // "Host: host_field\r\n", checked once here rather than in every head;
+    // empty when host_field fails the check (the head reports it).
+    std::string host_line;
     // The whole pool key for http; https keys name TLS options, read anew.
     std::shared_ptr<const std::string> key;
   };
   std::shared_ptr<const Route> route;
+
+  // The User-Agent line of the last head (Exchange::build_head), checked
+  // again only when the option's value changes.
+  CheckedFieldLine user_agent_line{"User-Agent"};
 
   // What closed requests leave for the next ones (Exchange::recycle): a
   // response head's strings and a body buffer, which would cost allocations
