@@ -156,10 +156,14 @@ void Exchange::on_tunnel(Result<std::unique_ptr<Stream>> stream, const ConnectCa
 // once per session, at its first request: a later change to the process
 // environment applies to the sessions opened after it (http.hpp).
 Result<void> Exchange::choose_route() {
+  if (!session_->environment) session_->environment.emplace();
   ProxySettings settings;
   settings.proxy = env_.string_option(Option::proxy);
-  settings.no_proxy = env_.string_option(Option::no_proxy);
   settings.from_environment = env_.int_option(Option::proxy_from_environment) != 0;
+  // Left empty when no proxy could apply: the route is the same either way.
+  if (no_proxy_matters(settings, *session_->environment)) {
+    settings.no_proxy = env_.string_option(Option::no_proxy);
+  }
   auto& route = session_->route;
   if (!route || route->port != url_.port || route->host != url_.host ||
       route->scheme != url_.scheme || route->settings != settings) {
@@ -176,7 +180,6 @@ Result<void> Exchange::choose_route() {
 }
 
 Result<SessionState::Route> Exchange::new_route(ProxySettings settings) {
-  if (!session_->environment) session_->environment.emplace();
   auto chosen = choose_proxy(url_, settings, session_->environment->getenv());
   if (!chosen) return chosen.error();
   SessionState::Route route;
