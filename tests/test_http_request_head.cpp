@@ -40,7 +40,7 @@ std::string host_line(const ScriptServer& server) {
 }  // namespace
 
 TEST_CASE("request head: kept parts follow the options, request after request") {
-  ScriptServer server(answering(5));
+  ScriptServer server(answering(7));
   HttpSession s;
   const std::string host = host_line(server);
   std::string expected;
@@ -70,6 +70,16 @@ TEST_CASE("request head: kept parts follow the options, request after request") 
   own.headers = {{"X-A", "c"}};
   REQUIRE(fetch(s, server.url() + "/five", own));
   expected += "GET /five HTTP/1.1\r\n" + host + "X-A: c\r\nUser-Agent: agent/3\r\n\r\n";
+
+  // A head goes out in memory an earlier one left: nothing of that shows.
+  http::OpenUrlOptions post;
+  post.method = "POST";
+  post.body = std::string(300, 'b');
+  REQUIRE(fetch(s, server.url() + "/six", post));
+  expected += "POST /six HTTP/1.1\r\n" + host +
+              "User-Agent: agent/3\r\nContent-Length: 300\r\n\r\n" + post.body;
+  REQUIRE(fetch(s, server.url() + "/7"));
+  expected += "GET /7 HTTP/1.1\r\n" + host + "User-Agent: agent/3\r\n\r\n";
 
   REQUIRE(server.wait_done(1));
   CHECK(server.connections() == 1);

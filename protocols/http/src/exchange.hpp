@@ -78,7 +78,7 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   bool tunneled() const { return proxy_ && url_.scheme == "https"; }
   void on_connected(const std::string& key, Result<std::unique_ptr<Stream>> stream);
   void use_connection(std::unique_ptr<PooledConnection> connection);
-  Result<std::string> build_head() const;
+  Result<void> build_head(std::string& out) const;
   Result<void> append_line_and_host(std::string& out) const;
   Result<void> append_added_fields(std::string& out, std::string_view user_agent) const;
   void send_head();

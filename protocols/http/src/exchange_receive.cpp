@@ -213,12 +213,7 @@ void Exchange::recycle() {
       session_->spare_heads.size() < SessionState::kSpares) {
     session_->spare_heads.push_back(std::move(*head));
   }
-  if (buffer_.capacity() > 0 && buffer_.capacity() <= SessionState::kSpareBufferBytes &&
-      session_->spare_buffers.size() < SessionState::kSpares) {
-    buffer_.clear();
-    buffer_pos_ = 0;
-    session_->spare_buffers.push_back(std::move(buffer_));
-  }
+  if (session_->give_back(buffer_)) buffer_pos_ = 0;
 }
 
 void Exchange::on_interim(const ResponseHead& head) {
@@ -243,10 +238,7 @@ void Exchange::on_headers_complete(const ResponseHead& head) {
   }
   publish_response();  // last: it gives building_ away
   // The body's buffer, in memory a closed request left when there is some.
-  if (buffer_.capacity() == std::string().capacity() && !session_->spare_buffers.empty()) {
-    buffer_ = std::move(session_->spare_buffers.back());
-    session_->spare_buffers.pop_back();
-  }
+  if (buffer_.capacity() == std::string().capacity()) buffer_ = session_->take_buffer();
   state_ = State::body;
   env_.notify(Status::headers_available,
               StatusInfo{{}, {}, static_cast<std::uint64_t>(head.status)});

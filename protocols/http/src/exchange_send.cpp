@@ -241,19 +241,18 @@ void Exchange::use_connection(std::unique_ptr<PooledConnection> connection) {
 // send_head() appends: the fields the application set, then those the
 // options and the state add. The lines that come from the route and the
 // session's options (Host, User-Agent) were checked when first made.
-Result<std::string> Exchange::build_head() const {
+Result<void> Exchange::build_head(std::string& out) const {
   const std::string user_agent = env_.string_option(Option::user_agent);
   std::size_t size = 128 + method_.size() + url_.path.size() + url_.query.size() +
                      route_->host_field.size() + user_agent.size() + credentials_.size() +
                      proxy_credentials_.size() + cookie_.size() + body_.size();
   for (const auto& [name, value] : fields_) size += name.size() + value.size() + 4;
-  std::string out;
   out.reserve(size);
-  if (auto line = append_line_and_host(out); !line) return line.error();
+  if (auto line = append_line_and_host(out); !line) return line;
   for (const auto& [name, value] : fields_) {
-    if (auto ok = append_header_field(out, {name, value}); !ok) return ok.error();
+    if (auto ok = append_header_field(out, {name, value}); !ok) return ok;
   }
-  if (auto ok = append_added_fields(out, user_agent); !ok) return ok.error();
+  if (auto ok = append_added_fields(out, user_agent); !ok) return ok;
   if (chunked_upload_) {
     append_head_end(out, Framing::chunked, 0);
   } else if (upload_length_) {
@@ -263,7 +262,7 @@ Result<std::string> Exchange::build_head() const {
   } else {
     append_head_end(out, Framing::none, 0);
   }
-  return out;
+  return {};
 }
 
 // The request line and Host.
@@ -319,12 +318,12 @@ void Exchange::send_head() {
       env_.notify(Status::cookie_sent, StatusInfo{{}, cookie_, cookies.count});
     }
   }
-  auto head = build_head();
-  if (!head) {
+  // In memory an earlier request gave back (write()): no allocation.
+  std::string bytes = session_->take_buffer();
+  if (auto head = build_head(bytes); !head) {
     fail(head.error());
     return;
   }
-  std::string bytes = std::move(*head);
   if (chunked_upload_) {
     bytes += chunk(body_);
   } else {
@@ -348,10 +347,12 @@ void Exchange::send_head() {
 
 // `then` runs once the bytes are out: inside this call when the stream took
 // them all at once, so the operation it completes completes at once too (C1)
-// and costs no write callback, loop pass or queued completion.
+// and costs no write callback, loop pass or queued completion. The memory
+// of bytes written at once goes to the session for the next ones.
 void Exchange::write(std::string bytes, std::function<void()> then) {
   const std::size_t sent = conn_->stream->try_write(bytes);
   if (sent == bytes.size()) {
+    session_->give_back(bytes);
     if (!reading_) stop_timer();  // as the callback below would
     then();
     return;

@@ -70,7 +70,23 @@ struct SessionState {
   static constexpr std::size_t kSpareHeadBytes = 2 * 1024;
   static constexpr std::size_t kSpareBufferBytes = 4 * 1024;
   std::vector<HeadText> spare_heads;
-  std::vector<std::string> spare_buffers;
+  std::vector<std::string> spare_buffers;  // request heads, body buffers: empty
+
+  /// An empty string, in spare memory when there is some.
+  std::string take_buffer() {
+    if (spare_buffers.empty()) return {};
+    std::string buffer = std::move(spare_buffers.back());
+    spare_buffers.pop_back();
+    return buffer;
+  }
+  /// Takes `buffer`'s memory for take_buffer(), emptying it, when it is
+  /// small and there is room; otherwise leaves it as it is.
+  bool give_back(std::string& buffer) {
+    if (buffer.capacity() > kSpareBufferBytes || spare_buffers.size() >= kSpares) return false;
+    buffer.clear();
+    spare_buffers.push_back(std::move(buffer));
+    return true;
+  }
 };
 
 }  // namespace uvinet::http::detail
