@@ -202,16 +202,16 @@ void Exchange::reset_head() {
 // session for the next requests. Queries see a closed handle from now on,
 // so none can read the head while it is reused.
 void Exchange::recycle() {
-  std::optional<HeadText> head;
   {
+    // Straight from the shared state to the spares: a head moved once.
     std::lock_guard lock(shared_->mutex);
     shared_->closed = true;
-    head = std::move(shared_->response);
-    shared_->response.reset();
-  }
-  if (head && head->raw.capacity() <= SessionState::kSpareHeadBytes &&
-      session_->spare_heads.size() < SessionState::kSpares) {
-    session_->spare_heads.push_back(std::move(*head));
+    auto& head = shared_->response;
+    if (head && head->raw.capacity() <= SessionState::kSpareHeadBytes &&
+        session_->spare_heads.size() < SessionState::kSpares) {
+      session_->spare_heads.push_back(std::move(*head));
+    }
+    head.reset();
   }
   if (session_->give_back(buffer_)) buffer_pos_ = 0;
 }
