@@ -80,8 +80,9 @@ Result<void> Exchange::load_request(std::string body) {
 
 void Exchange::acquire_connection() {
   state_ = State::connecting;
-  const bool secure = url_.scheme == "https";
-  if (!secure && url_.scheme != "http") {
+  // Views, not C strings: a size compared first, no strlen.
+  const bool secure = url_.scheme == std::string_view("https");
+  if (!secure && url_.scheme != std::string_view("http")) {
     fail(Error(errc::unsupported_scheme,
                url_.scheme + "://" + url_.host_port() + ": only http and https are spoken"));
     return;
@@ -230,7 +231,8 @@ void Exchange::on_connected(const std::string& key, Result<std::unique_ptr<Strea
 void Exchange::use_connection(std::unique_ptr<PooledConnection> connection) {
   conn_ = std::move(connection);
   parser_.reset();
-  parser_.set_request_kind(method_ == "HEAD" ? RequestKind::head : RequestKind::normal);
+  const bool head = method_ == std::string_view("HEAD");
+  parser_.set_request_kind(head ? RequestKind::head : RequestKind::normal);
   response_bytes_ = 0;
   redirect_.reset();
   decoder_.reset();
