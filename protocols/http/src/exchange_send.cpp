@@ -274,7 +274,7 @@ Result<void> Exchange::append_line_and_host(std::string& out) const {
   // proxy's credentials must not reach it.
   const bool absolute = proxy_ && !tunneled();
   const std::string_view path = url_.path.empty() ? std::string_view("/") : url_.path;
-  const std::string_view query_mark = url_.query.empty() ? "" : "?";
+  const std::string_view query_mark = url_.query.empty() ? std::string_view() : "?";
   auto line = absolute ? append_request_line(out, method_, {absolute_form(url_)})
                        : append_request_line(out, method_, {path, query_mark, url_.query});
   if (!line) return line;
@@ -286,7 +286,9 @@ Result<void> Exchange::append_line_and_host(std::string& out) const {
 // The fields the options and the state add, after the application's, each
 // unless the application set it.
 Result<void> Exchange::append_added_fields(std::string& out, std::string_view user_agent) const {
-  const auto unset = [&](std::string_view name) { return !has_field(fields_, name); };
+  const auto unset = [&](std::string_view name) {
+    return fields_.empty() || !has_field(fields_, name);
+  };
   if (!user_agent.empty() && unset("User-Agent")) {
     if (auto ok = session_->user_agent_line.append(out, user_agent); !ok) return ok;
   }
