@@ -1,7 +1,9 @@
 // The keep-alive pool (protocols/http/src/connection_pool.hpp) over fake
 // streams and a fake timer: connections come back for their own key only,
 // whichever key was looked up last, and keys whose last idle connection
-// went (closed by the server, or expired) take connections again.
+// went (closed by the server, or expired) take connections again. And the
+// session's spare buffers (session_state.hpp), which request heads and
+// response bodies reuse.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -11,6 +13,7 @@
 #include <thread>
 
 #include "connection_pool.hpp"
+#include "session_state.hpp"
 
 using uvinet::http::detail::ConnectionPool;
 using uvinet::http::detail::PooledConnection;
@@ -124,4 +127,31 @@ TEST_CASE("pool: expired connections go, and their keys take new ones") {
   FakeStream* b2 = p.put(b);
   CHECK(p.take(a) == a2);
   CHECK(p.take(b) == b2);
+}
+
+TEST_CASE("session spares: small heap buffers only, as many as kSpares") {
+  std::function<void()> fire;
+  uvinet::http::detail::SessionState session(std::make_unique<FakeTimer>(fire));
+  CHECK(session.take_buffer().capacity() == std::string().capacity());  // none yet
+
+  std::string small = "x";  // no memory but the string's own
+  CHECK_FALSE(session.give_back(small));
+  std::string large(uvinet::http::detail::SessionState::kSpareBufferBytes + 1, 'x');
+  CHECK_FALSE(session.give_back(large));
+  CHECK(large.size() ==
+        uvinet::http::detail::SessionState::kSpareBufferBytes + 1);  // kept as it was
+
+  std::string used(300, 'h');
+  const char* memory = used.data();
+  REQUIRE(session.give_back(used));
+  std::string again = session.take_buffer();
+  CHECK(again.empty());
+  CHECK(again.data() == memory);
+
+  for (std::size_t i = 0; i < uvinet::http::detail::SessionState::kSpares; ++i) {
+    std::string b(100, 'b');
+    CHECK(session.give_back(b));
+  }
+  std::string one_more(100, 'b');
+  CHECK_FALSE(session.give_back(one_more));
 }

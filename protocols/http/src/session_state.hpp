@@ -79,10 +79,15 @@ struct SessionState {
     spare_buffers.pop_back();
     return buffer;
   }
-  /// Takes `buffer`'s memory for take_buffer(), emptying it, when it is
-  /// small and there is room; otherwise leaves it as it is.
+  /// Takes `buffer`'s memory for take_buffer(), emptying it, when it has
+  /// some (more than a string holds in itself), not too much, and there is
+  /// room; otherwise leaves it as it is.
   bool give_back(std::string& buffer) {
-    if (buffer.capacity() > kSpareBufferBytes || spare_buffers.size() >= kSpares) return false;
+    const std::size_t capacity = buffer.capacity();
+    if (capacity <= std::string().capacity() || capacity > kSpareBufferBytes ||
+        spare_buffers.size() >= kSpares) {
+      return false;
+    }
     buffer.clear();
     spare_buffers.push_back(std::move(buffer));
     return true;
