@@ -112,3 +112,24 @@ TEST_CASE("request head: a User-Agent that would inject a field fails each time 
   CHECK(sent == "GET /before HTTP/1.1\r\n" + host + "User-Agent: uvinet/0.1\r\n\r\n" +
                     "GET /after HTTP/1.1\r\n" + host + "User-Agent: good/1\r\n\r\n");
 }
+
+TEST_CASE("request head: each response names its own URL, whatever the one before named") {
+  // The session keeps the last URL shown and what it was made from.
+  ScriptServer first(answering(5));
+  ScriptServer second(answering(1));
+  HttpSession s;
+  const auto url_of = [&](const std::string& url) {
+    auto got = fetch(s, url);
+    REQUIRE_MESSAGE(got, got.error().message());
+    return got->response.url;
+  };
+  const std::string one = first.url();
+  CHECK(url_of(one + "/a?x=1") == one + "/a?x=1");
+  CHECK(url_of(one + "/a?x=2") == one + "/a?x=2");
+  CHECK(url_of(one + "/a") == one + "/a");
+  CHECK(url_of(second.url() + "/a") == second.url() + "/a");  // another server, same path
+  // Credentials are never shown.
+  const std::string with_user = "http://user:pw@127.0.0.1:" + std::to_string(first.port());
+  CHECK(url_of(with_user + "/a") == one + "/a");
+  CHECK(url_of(one + "/b") == one + "/b");
+}

@@ -281,12 +281,17 @@ void Exchange::store_cookies() {
 }
 
 void Exchange::publish_response() {
-  if (!(session_->shown_for == url_)) {
+  // The route stands for the scheme, host and port it was chosen for, a
+  // pointer compared instead of three fields; the credentials are not shown.
+  const Url& last = session_->shown_for;
+  if (!route_ || session_->shown_route != route_ || last.path != url_.path ||
+      last.query != url_.query || last.fragment != url_.fragment) {
     Url shown = url_;
     shown.user.clear();
     shown.password.clear();
     session_->shown = create_url(shown).value_or(url_.host_port());
     session_->shown_for = url_;
+    session_->shown_route = route_;
   }
   building_.url = session_->shown;
   building_.redirects = redirects_;

@@ -28,8 +28,9 @@ struct SessionState {
   std::shared_ptr<ConnectionPool> pool;
   // Used only when Option::cookies is on; empty and unused otherwise.
   CookieJar cookies;
-  // The last URL a Response named, as text (Exchange::publish_response):
-  // a session's requests mostly go to a few URLs, and create_url is costly.
+  // The last URL a Response named, as text (Exchange::publish_response),
+  // what it was made from, and the route to it (below): a session's
+  // requests mostly go to a few URLs, and create_url is costly.
   Url shown_for;
   std::string shown;
 
@@ -56,6 +57,7 @@ struct SessionState {
     std::shared_ptr<const std::string> key;
   };
   std::shared_ptr<const Route> route;
+  std::shared_ptr<const Route> shown_route;  // shown_for's
 
   // The User-Agent line of the last head (Exchange::build_head), checked
   // again only when the option's value changes.
