@@ -587,6 +587,44 @@ TEST_CASE("http writer: request heads") {
         "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
 }
 
+TEST_CASE("http writer: a kept field line follows its value, and keeps no bad one") {
+  CheckedFieldLine agent("User-Agent");
+  std::string out = "GET / HTTP/1.1\r\n";
+  REQUIRE(agent.append(out, "uvinet/0.1"));
+  REQUIRE(agent.append(out, "uvinet/0.1"));
+  REQUIRE(agent.append(out, "agent/2"));
+  CHECK(out ==
+        "GET / HTTP/1.1\r\nUser-Agent: uvinet/0.1\r\nUser-Agent: uvinet/0.1\r\n"
+        "User-Agent: agent/2\r\n");
+  out.clear();
+  for (int i = 0; i < 2; ++i) {  // refused each time, not only when first seen
+    auto refused = agent.append(out, "a\r\nInjected: yes");
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().where() ==
+          "header field 'User-Agent': value 'a\\x0d\\x0aInjected: yes' holds a control "
+          "character");
+  }
+  CHECK(out.empty());
+  REQUIRE(agent.append(out, "agent/2"));
+  REQUIRE(agent.append(out, ""));
+  CHECK(out == "User-Agent: agent/2\r\nUser-Agent: \r\n");
+
+  CheckedFieldLine framing("Content-Length");
+  CHECK(framing.append(out, "5").error().where() ==
+        "header field 'Content-Length' is written by the writer itself");
+}
+
+TEST_CASE("http writer: the request line and Host in pieces") {
+  std::string out;
+  REQUIRE(append_request_line(out, "GET", {"/a", "", "?", "b"}));
+  REQUIRE(append_host_field(out, "example.com:8080"));
+  CHECK(out == "GET /a?b HTTP/1.1\r\nHost: example.com:8080\r\n");
+  CHECK(append_request_line(out, "GET", {"", ""}).error().where() ==
+        "request target '' is empty or holds a space or control");
+  CHECK(append_host_field(out, "a b").error().where() ==
+        "Host 'a b' holds a space or control character");
+}
+
 TEST_CASE("http writer: chunk framing") {
   CHECK(chunk("abc") == "3\r\nabc\r\n");
   CHECK(chunk(std::string(26, 'z')) == "1a\r\n" + std::string(26, 'z') + "\r\n");

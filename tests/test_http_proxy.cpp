@@ -4,7 +4,9 @@
 // request of a tunnel (protocols/http/src/proxy_tunnel.hpp).
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "proxy_choice.hpp"
@@ -201,6 +203,46 @@ TEST_CASE("no_proxy: IP literals match exactly, never as suffixes") {
 TEST_CASE("no_proxy with the proxy option") {
   CHECK(route("http://localhost:8080/", option("http://p:1", "localhost")) == "direct");
   CHECK(route("http://127.0.0.1:8080/", option("http://p:1", "localhost")) == "p:1");
+}
+
+TEST_CASE("no_proxy matters only where a proxy may apply") {
+  // ProxyEnvironment copies the process environment: set it, then restore it.
+  const char* names[] = {"http_proxy", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY"};
+  std::map<std::string, std::optional<std::string>> saved;
+  for (const char* name : names) {
+    const char* old = std::getenv(name);
+    saved[name] = old ? std::optional<std::string>(old) : std::nullopt;
+    ::unsetenv(name);
+  }
+  ProxySettings from_env;  // from_environment on, no option
+  ProxySettings off;
+  off.from_environment = false;
+
+  ::setenv("no_proxy", "example.com", 1);
+  ::setenv("http_proxy", "", 1);  // set but empty: no proxy
+  const ProxyEnvironment none;
+  CHECK_FALSE(none.names_a_proxy());
+  CHECK_FALSE(no_proxy_matters(from_env, none));
+  CHECK_FALSE(no_proxy_matters(off, none));
+  CHECK(no_proxy_matters(option("http://p:1"), none));
+  CHECK(no_proxy_matters(option(" "), none));  // what choose_proxy() trims, read anyway
+
+  for (const char* name : {"http_proxy", "https_proxy", "HTTPS_PROXY"}) {
+    ::setenv(name, "http://p:1", 1);
+    const ProxyEnvironment some;
+    CHECK_MESSAGE(some.names_a_proxy(), name);
+    CHECK(no_proxy_matters(from_env, some));
+    CHECK_FALSE(no_proxy_matters(off, some));
+    ::unsetenv(name);
+  }
+
+  for (const auto& [name, old] : saved) {
+    if (old) {
+      ::setenv(name.c_str(), old->c_str(), 1);
+    } else {
+      ::unsetenv(name.c_str());
+    }
+  }
 }
 
 TEST_CASE("absolute-form targets: the whole URL without user info or fragment") {

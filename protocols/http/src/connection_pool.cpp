@@ -33,7 +33,7 @@ ConnectionPool::~ConnectionPool() {
 }
 
 std::unique_ptr<PooledConnection> ConnectionPool::take(const std::string& key) {
-  auto found = idle_.find(key);
+  auto found = find_idle(key);
   if (found == idle_.end() || found->second.empty()) return nullptr;
   IdleList& list = found->second;
   auto c = std::move(list.back().connection);
@@ -63,7 +63,7 @@ void ConnectionPool::put(std::unique_ptr<PooledConnection> c, std::uint64_t idle
 }
 
 void ConnectionPool::keep_idle(std::unique_ptr<PooledConnection> c, std::uint64_t idle_timeout_ms) {
-  IdleList& list = idle_[c->key];
+  IdleList& list = idle_list(c->key);
   const auto expires =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(idle_timeout_ms);
   if (spare_.empty()) {
@@ -79,7 +79,7 @@ void ConnectionPool::keep_idle(std::unique_ptr<PooledConnection> c, std::uint64_
   // (the common case, after its own keep-alive timeout), an error, or bytes
   // nobody asked for.
   raw->stream->read_start([this, raw](Result<std::string_view>) {
-    auto found = idle_.find(raw->key);
+    auto found = find_idle(raw->key);
     if (found == idle_.end()) return;
     auto& entries = found->second;
     auto entry = std::find_if(entries.begin(), entries.end(),
@@ -89,13 +89,31 @@ void ConnectionPool::keep_idle(std::unique_ptr<PooledConnection> c, std::uint64_
   if (!timer_armed_ || expires < timer_due_) arm_timer();
 }
 
-void ConnectionPool::drop(const std::string& key, IdleList::iterator it) {
+ConnectionPool::IdleMap::iterator ConnectionPool::find_idle(const std::string& key) {
+  if (last_ != idle_.end() && last_->first == key) return last_;
   auto found = idle_.find(key);
+  if (found != idle_.end()) last_ = found;
+  return found;
+}
+
+ConnectionPool::IdleList& ConnectionPool::idle_list(const std::string& key) {
+  auto found = find_idle(key);
+  if (found == idle_.end()) found = last_ = idle_.try_emplace(key).first;
+  return found->second;
+}
+
+ConnectionPool::IdleMap::iterator ConnectionPool::erase_idle(IdleMap::iterator it) {
+  if (it == last_) last_ = idle_.end();
+  return idle_.erase(it);
+}
+
+void ConnectionPool::drop(const std::string& key, IdleList::iterator it) {
+  auto found = find_idle(key);
   it->connection->stream->read_stop();
   // Destroyed here, inside its own read callback: the stream allows that.
   found->second.erase(it);
   --idle_count_;
-  if (found->second.empty()) idle_.erase(found);
+  if (found->second.empty()) erase_idle(found);
 }
 
 void ConnectionPool::expire() {
@@ -109,7 +127,7 @@ void ConnectionPool::expire() {
       list.pop_front();
       --idle_count_;
     }
-    it = list.empty() ? idle_.erase(it) : std::next(it);
+    it = list.empty() ? erase_idle(it) : std::next(it);
   }
   arm_timer();
 }

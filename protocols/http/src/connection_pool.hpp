@@ -60,6 +60,7 @@ class ConnectionPool {
     std::chrono::steady_clock::time_point expires;
   };
   using IdleList = std::list<Idle>;
+  using IdleMap = std::map<std::string, IdleList>;
   struct Waiting {
     std::uint64_t ticket;
     std::string key;
@@ -67,13 +68,19 @@ class ConnectionPool {
   };
 
   void keep_idle(std::unique_ptr<PooledConnection> c, std::uint64_t idle_timeout_ms);
+  IdleMap::iterator find_idle(const std::string& key);
+  IdleList& idle_list(const std::string& key);
+  IdleMap::iterator erase_idle(IdleMap::iterator it);
   void drop(const std::string& key, IdleList::iterator it);
   void expire();
   void arm_timer();
 
   std::unique_ptr<Timer> timer_;
-  std::map<std::string, IdleList> idle_;  // newest at the back; emptied lists until expire()
-  IdleList spare_;                        // nodes take() freed, for keep_idle() to reuse
+  IdleMap idle_;  // newest at the back; emptied lists until expire()
+  // The entry of idle_ found last, or end(): a session's requests mostly go
+  // to one server, and comparing one key costs less than a walk of the map.
+  IdleMap::iterator last_ = idle_.end();
+  IdleList spare_;  // nodes take() freed, for keep_idle() to reuse
   std::size_t idle_count_ = 0;
   std::deque<Waiting> waiting_;
   std::uint64_t next_ticket_ = 1;

@@ -28,6 +28,10 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
  public:
   Exchange(RequestEnv& env, std::shared_ptr<RequestState> shared);
   ~Exchange() override;
+  // Blocks this thread freed first (http_module.cpp): one is made and freed
+  // for every request, and this large a block is past malloc's fast path.
+  static void* operator new(std::size_t size);
+  static void operator delete(void* block, std::size_t size) noexcept;
 
   void start(std::shared_ptr<Operation> op) override;
   std::optional<Result<OperationValue>> answer_at_once(const ImmediateCall& call) override;
@@ -78,7 +82,9 @@ class Exchange final : public ProtocolRequest, private ResponseSink {
   bool tunneled() const { return proxy_ && url_.scheme == "https"; }
   void on_connected(const std::string& key, Result<std::unique_ptr<Stream>> stream);
   void use_connection(std::unique_ptr<PooledConnection> connection);
-  Result<std::string> build_head() const;
+  Result<void> build_head(std::string& out) const;
+  Result<void> append_line_and_host(std::string& out) const;
+  Result<void> append_added_fields(std::string& out, std::string_view user_agent) const;
   void send_head();
   void write(std::string bytes, std::function<void()> then);
   void end_body(bool complete_op);

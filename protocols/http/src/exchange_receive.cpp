@@ -202,23 +202,18 @@ void Exchange::reset_head() {
 // session for the next requests. Queries see a closed handle from now on,
 // so none can read the head while it is reused.
 void Exchange::recycle() {
-  std::optional<HeadText> head;
   {
+    // Straight from the shared state to the spares: a head moved once.
     std::lock_guard lock(shared_->mutex);
     shared_->closed = true;
-    head = std::move(shared_->response);
-    shared_->response.reset();
+    auto& head = shared_->response;
+    if (head && head->raw.capacity() <= SessionState::kSpareHeadBytes &&
+        session_->spare_heads.size() < SessionState::kSpares) {
+      session_->spare_heads.push_back(std::move(*head));
+    }
+    head.reset();
   }
-  if (head && head->raw.capacity() <= SessionState::kSpareHeadBytes &&
-      session_->spare_heads.size() < SessionState::kSpares) {
-    session_->spare_heads.push_back(std::move(*head));
-  }
-  if (buffer_.capacity() > 0 && buffer_.capacity() <= SessionState::kSpareBufferBytes &&
-      session_->spare_buffers.size() < SessionState::kSpares) {
-    buffer_.clear();
-    buffer_pos_ = 0;
-    session_->spare_buffers.push_back(std::move(buffer_));
-  }
+  if (session_->give_back(buffer_)) buffer_pos_ = 0;
 }
 
 void Exchange::on_interim(const ResponseHead& head) {
@@ -243,10 +238,7 @@ void Exchange::on_headers_complete(const ResponseHead& head) {
   }
   publish_response();  // last: it gives building_ away
   // The body's buffer, in memory a closed request left when there is some.
-  if (buffer_.capacity() == std::string().capacity() && !session_->spare_buffers.empty()) {
-    buffer_ = std::move(session_->spare_buffers.back());
-    session_->spare_buffers.pop_back();
-  }
+  if (buffer_.capacity() == std::string().capacity()) buffer_ = session_->take_buffer();
   state_ = State::body;
   env_.notify(Status::headers_available,
               StatusInfo{{}, {}, static_cast<std::uint64_t>(head.status)});
@@ -289,12 +281,17 @@ void Exchange::store_cookies() {
 }
 
 void Exchange::publish_response() {
-  if (!(session_->shown_for == url_)) {
+  // The route stands for the scheme, host and port it was chosen for, a
+  // pointer compared instead of three fields; the credentials are not shown.
+  const Url& last = session_->shown_for;
+  if (!route_ || session_->shown_route != route_ || last.path != url_.path ||
+      last.query != url_.query || last.fragment != url_.fragment) {
     Url shown = url_;
     shown.user.clear();
     shown.password.clear();
     session_->shown = create_url(shown).value_or(url_.host_port());
     session_->shown_for = url_;
+    session_->shown_route = route_;
   }
   building_.url = session_->shown;
   building_.redirects = redirects_;

@@ -80,8 +80,9 @@ Result<void> Exchange::load_request(std::string body) {
 
 void Exchange::acquire_connection() {
   state_ = State::connecting;
-  const bool secure = url_.scheme == "https";
-  if (!secure && url_.scheme != "http") {
+  // Views, not C strings: a size compared first, no strlen.
+  const bool secure = url_.scheme == std::string_view("https");
+  if (!secure && url_.scheme != std::string_view("http")) {
     fail(Error(errc::unsupported_scheme,
                url_.scheme + "://" + url_.host_port() + ": only http and https are spoken"));
     return;
@@ -156,10 +157,14 @@ void Exchange::on_tunnel(Result<std::unique_ptr<Stream>> stream, const ConnectCa
 // once per session, at its first request: a later change to the process
 // environment applies to the sessions opened after it (http.hpp).
 Result<void> Exchange::choose_route() {
+  if (!session_->environment) session_->environment.emplace();
   ProxySettings settings;
   settings.proxy = env_.string_option(Option::proxy);
-  settings.no_proxy = env_.string_option(Option::no_proxy);
   settings.from_environment = env_.int_option(Option::proxy_from_environment) != 0;
+  // Left empty when no proxy could apply: the route is the same either way.
+  if (no_proxy_matters(settings, *session_->environment)) {
+    settings.no_proxy = env_.string_option(Option::no_proxy);
+  }
   auto& route = session_->route;
   if (!route || route->port != url_.port || route->host != url_.host ||
       route->scheme != url_.scheme || route->settings != settings) {
@@ -176,7 +181,6 @@ Result<void> Exchange::choose_route() {
 }
 
 Result<SessionState::Route> Exchange::new_route(ProxySettings settings) {
-  if (!session_->environment) session_->environment.emplace();
   auto chosen = choose_proxy(url_, settings, session_->environment->getenv());
   if (!chosen) return chosen.error();
   SessionState::Route route;
@@ -186,6 +190,7 @@ Result<SessionState::Route> Exchange::new_route(ProxySettings settings) {
   route.settings = std::move(settings);
   route.proxy = std::move(*chosen);
   route.host_field = host_field(url_);
+  if (!append_host_field(route.host_line, route.host_field)) route.host_line.clear();
   const auto& proxy = route.proxy;
   if (proxy && (!proxy->user.empty() || !proxy->password.empty())) {
     if (proxy->user.find(':') != std::string::npos) {
@@ -226,7 +231,8 @@ void Exchange::on_connected(const std::string& key, Result<std::unique_ptr<Strea
 void Exchange::use_connection(std::unique_ptr<PooledConnection> connection) {
   conn_ = std::move(connection);
   parser_.reset();
-  parser_.set_request_kind(method_ == "HEAD" ? RequestKind::head : RequestKind::normal);
+  const bool head = method_ == std::string_view("HEAD");
+  parser_.set_request_kind(head ? RequestKind::head : RequestKind::normal);
   response_bytes_ = 0;
   redirect_.reset();
   decoder_.reset();
@@ -235,51 +241,20 @@ void Exchange::use_connection(std::unique_ptr<PooledConnection> connection) {
 
 // Straight into one string, reserved for the whole head and the body
 // send_head() appends: the fields the application set, then those the
-// options and the state add.
-Result<std::string> Exchange::build_head() const {
+// options and the state add. The lines that come from the route and the
+// session's options (Host, User-Agent) were checked when first made.
+Result<void> Exchange::build_head(std::string& out) const {
   const std::string user_agent = env_.string_option(Option::user_agent);
   std::size_t size = 128 + method_.size() + url_.path.size() + url_.query.size() +
                      route_->host_field.size() + user_agent.size() + credentials_.size() +
                      proxy_credentials_.size() + cookie_.size() + body_.size();
   for (const auto& [name, value] : fields_) size += name.size() + value.size() + 4;
-  std::string out;
   out.reserve(size);
-  // A proxy is told the whole URL (RFC 9112 §3.2.2); Host still names the
-  // origin. Through a tunnel the origin itself reads the request, and the
-  // proxy's credentials must not reach it.
-  const bool absolute = proxy_ && !tunneled();
-  const std::string_view path = url_.path.empty() ? std::string_view("/") : url_.path;
-  const std::string_view query_mark = url_.query.empty() ? "" : "?";
-  auto line =
-      absolute
-          ? append_request_line(out, method_, {absolute_form(url_)}, route_->host_field)
-          : append_request_line(out, method_, {path, query_mark, url_.query}, route_->host_field);
-  if (!line) return line.error();
-  // The fields the options and the state add, on the stack: at most six.
-  Field added[6];
-  std::size_t n = 0;
-  if (!user_agent.empty() && !has_field(fields_, "User-Agent")) {
-    added[n++] = {"User-Agent", user_agent};
-  }
-  if (env_.int_option(Option::decompress) && !has_field(fields_, "Accept-Encoding")) {
-    added[n++] = {"Accept-Encoding", "gzip, deflate"};
-  }
-  if (!credentials_.empty() && !has_field(fields_, "Authorization")) {
-    added[n++] = {"Authorization", credentials_};
-  }
-  if (!proxy_credentials_.empty() && !tunneled() && !has_field(fields_, "Proxy-Authorization")) {
-    added[n++] = {"Proxy-Authorization", proxy_credentials_};
-  }
-  if (!cookie_.empty()) added[n++] = {"Cookie", cookie_};
-  if ((flags_ & no_keep_alive) && !has_field(fields_, "Connection")) {
-    added[n++] = {"Connection", "close"};
-  }
+  if (auto line = append_line_and_host(out); !line) return line;
   for (const auto& [name, value] : fields_) {
-    if (auto ok = append_header_field(out, {name, value}); !ok) return ok.error();
+    if (auto ok = append_header_field(out, {name, value}); !ok) return ok;
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    if (auto ok = append_header_field(out, added[i]); !ok) return ok.error();
-  }
+  if (auto ok = append_added_fields(out, user_agent); !ok) return ok;
   if (chunked_upload_) {
     append_head_end(out, Framing::chunked, 0);
   } else if (upload_length_) {
@@ -289,7 +264,50 @@ Result<std::string> Exchange::build_head() const {
   } else {
     append_head_end(out, Framing::none, 0);
   }
-  return out;
+  return {};
+}
+
+// The request line and Host.
+Result<void> Exchange::append_line_and_host(std::string& out) const {
+  // A proxy is told the whole URL (RFC 9112 §3.2.2); Host still names the
+  // origin. Through a tunnel the origin itself reads the request, and the
+  // proxy's credentials must not reach it.
+  const bool absolute = proxy_ && !tunneled();
+  const std::string_view path = url_.path.empty() ? std::string_view("/") : url_.path;
+  const std::string_view query_mark = url_.query.empty() ? std::string_view() : "?";
+  auto line = absolute ? append_request_line(out, method_, {absolute_form(url_)})
+                       : append_request_line(out, method_, {path, query_mark, url_.query});
+  if (!line) return line;
+  if (route_->host_line.empty()) return append_host_field(out, route_->host_field);
+  out.append(route_->host_line);
+  return {};
+}
+
+// The fields the options and the state add, after the application's, each
+// unless the application set it.
+Result<void> Exchange::append_added_fields(std::string& out, std::string_view user_agent) const {
+  const auto unset = [&](std::string_view name) {
+    return fields_.empty() || !has_field(fields_, name);
+  };
+  if (!user_agent.empty() && unset("User-Agent")) {
+    if (auto ok = session_->user_agent_line.append(out, user_agent); !ok) return ok;
+  }
+  if (env_.int_option(Option::decompress) && unset("Accept-Encoding")) {
+    out.append("Accept-Encoding: gzip, deflate\r\n");
+  }
+  if (!credentials_.empty() && unset("Authorization")) {
+    if (auto ok = append_header_field(out, {"Authorization", credentials_}); !ok) return ok;
+  }
+  if (!proxy_credentials_.empty() && !tunneled() && unset("Proxy-Authorization")) {
+    if (auto ok = append_header_field(out, {"Proxy-Authorization", proxy_credentials_}); !ok) {
+      return ok;
+    }
+  }
+  if (!cookie_.empty()) {
+    if (auto ok = append_header_field(out, {"Cookie", cookie_}); !ok) return ok;
+  }
+  if ((flags_ & no_keep_alive) && unset("Connection")) out.append("Connection: close\r\n");
+  return {};
 }
 
 void Exchange::send_head() {
@@ -304,12 +322,12 @@ void Exchange::send_head() {
       env_.notify(Status::cookie_sent, StatusInfo{{}, cookie_, cookies.count});
     }
   }
-  auto head = build_head();
-  if (!head) {
+  // In memory an earlier request gave back (write()): no allocation.
+  std::string bytes = session_->take_buffer();
+  if (auto head = build_head(bytes); !head) {
     fail(head.error());
     return;
   }
-  std::string bytes = std::move(*head);
   if (chunked_upload_) {
     bytes += chunk(body_);
   } else {
@@ -333,10 +351,12 @@ void Exchange::send_head() {
 
 // `then` runs once the bytes are out: inside this call when the stream took
 // them all at once, so the operation it completes completes at once too (C1)
-// and costs no write callback, loop pass or queued completion.
+// and costs no write callback, loop pass or queued completion. The memory
+// of bytes written at once goes to the session for the next ones.
 void Exchange::write(std::string bytes, std::function<void()> then) {
   const std::size_t sent = conn_->stream->try_write(bytes);
   if (sent == bytes.size()) {
+    session_->give_back(bytes);
     if (!reading_) stop_timer();  // as the callback below would
     then();
     return;

@@ -120,6 +120,10 @@ ProxyEnvironment::ProxyEnvironment() {
   for (std::size_t i = 0; i < std::size(kProxyVariables); ++i) {
     if (const char* v = std::getenv(kProxyVariables[i])) values_[i] = v;
   }
+  // The first three name proxies; the others list exceptions.
+  for (std::size_t i = 0; i < 3; ++i) {
+    if (values_[i] && !values_[i]->empty()) names_a_proxy_ = true;
+  }
 }
 
 Getenv ProxyEnvironment::getenv() const {
@@ -131,6 +135,10 @@ Getenv ProxyEnvironment::getenv() const {
     }
     return nullptr;
   };
+}
+
+bool no_proxy_matters(const ProxySettings& settings, const ProxyEnvironment& environment) {
+  return !settings.proxy.empty() || (settings.from_environment && environment.names_a_proxy());
 }
 
 std::string absolute_form(const Url& url) {

@@ -52,9 +52,13 @@ class ProxyEnvironment {
   ProxyEnvironment();
   /// Looks up a copied variable; null for one not set or not copied.
   Getenv getenv() const;
+  /// A proxy variable choose_proxy() may use (http_proxy, https_proxy or
+  /// HTTPS_PROXY) is set and not empty.
+  bool names_a_proxy() const noexcept { return names_a_proxy_; }
 
  private:
   std::optional<std::string> values_[5];
+  bool names_a_proxy_ = false;
 };
 
 /// The proxy for a request to `target`, or nullopt to go direct. Fails with
@@ -63,6 +67,11 @@ class ProxyEnvironment {
 /// an http:// URL.
 Result<std::optional<Url>> choose_proxy(const Url& target, const ProxySettings& settings,
                                         const Getenv& getenv);
+
+/// False when choose_proxy() goes direct whatever `settings.no_proxy` says:
+/// no proxy option, and no variable in `environment` it would take one from.
+/// The caller then need not read the no_proxy option at all.
+bool no_proxy_matters(const ProxySettings& settings, const ProxyEnvironment& environment);
 
 /// The absolute-form request target for a proxy (RFC 9112 §3.2.2):
 /// "http://host:port/path?query", without user info or fragment, which

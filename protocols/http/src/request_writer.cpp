@@ -42,24 +42,30 @@ Result<void> append_field(std::string& out, const Field& field, const char* wher
 }  // namespace
 
 Result<void> append_request_line(std::string& out, std::string_view method,
-                                 std::initializer_list<std::string_view> target,
-                                 std::string_view host) {
+                                 std::initializer_list<std::string_view> target) {
   if (!is_token(method)) {
     return Error(errc::invalid_argument, "request method " + shown(method) + " is not a token");
   }
-  out.append(method).append(" ");
+  out.append(method).push_back(' ');
   const std::size_t target_at = out.size();
-  for (std::string_view piece : target) out.append(piece);
+  for (std::string_view piece : target) {
+    if (!piece.empty()) out.append(piece);
+  }
   const std::string_view written = std::string_view(out).substr(target_at);
   if (written.empty() || !is_visible(written)) {
     return Error(errc::invalid_argument,
                  "request target " + shown(written) + " is empty or holds a space or control");
   }
+  out.append(" HTTP/1.1\r\n");
+  return {};
+}
+
+Result<void> append_host_field(std::string& out, std::string_view host) {
   if (!is_visible(host)) {
     return Error(errc::invalid_argument,
                  "Host " + shown(host) + " holds a space or control character");
   }
-  out.append(" HTTP/1.1\r\n").append("Host: ").append(host).append("\r\n");
+  out.append("Host: ").append(host).append("\r\n");
   return {};
 }
 
@@ -81,12 +87,24 @@ void append_head_end(std::string& out, Framing framing, std::uint64_t content_le
   out.append("\r\n");
 }
 
+Result<void> CheckedFieldLine::append(std::string& out, std::string_view value) {
+  if (line_.empty() || value != value_) {
+    line_.clear();
+    if (auto ok = append_header_field(line_, {name_, value}); !ok) {
+      line_.clear();
+      return ok.error();
+    }
+    value_ = value;
+  }
+  out.append(line_);
+  return {};
+}
+
 Result<std::string> request_head(const RequestHead& head) {
   std::string out;
   out.reserve(64 + head.method.size() + head.target.size() + head.host.size());
-  if (auto ok = append_request_line(out, head.method, {head.target}, head.host); !ok) {
-    return ok.error();
-  }
+  if (auto ok = append_request_line(out, head.method, {head.target}); !ok) return ok.error();
+  if (auto ok = append_host_field(out, head.host); !ok) return ok.error();
   for (const Field& field : head.fields) {
     if (auto ok = append_header_field(out, field); !ok) return ok.error();
   }

@@ -46,15 +46,31 @@ Result<std::string> request_head(const RequestHead& head);
 
 /// request_head() in pieces, for a caller that writes a head straight into
 /// a string of its own, from fields kept in several places. The same checks;
-/// on a failure `out` holds a part of a head. First the request line and
-/// Host, the target written as the concatenation of `target`'s pieces:
+/// on a failure `out` holds a part of a head. First the request line, the
+/// target written as the concatenation of `target`'s pieces:
 Result<void> append_request_line(std::string& out, std::string_view method,
-                                 std::initializer_list<std::string_view> target,
-                                 std::string_view host);
+                                 std::initializer_list<std::string_view> target);
+/// then Host (a caller sending to one server again may keep this line),
+Result<void> append_host_field(std::string& out, std::string_view host);
 /// then each field,
 Result<void> append_header_field(std::string& out, const Field& field);
 /// then the framing field and the empty line.
 void append_head_end(std::string& out, Framing framing, std::uint64_t content_length);
+
+/// One header field line kept for the requests that send it again, checked
+/// when its value changes rather than on every request (a User-Agent from
+/// the options, the same for most of a session's requests).
+class CheckedFieldLine {
+ public:
+  explicit CheckedFieldLine(std::string_view name) : name_(name) {}
+  /// append_header_field() of {name, value}: the same bytes and errors.
+  Result<void> append(std::string& out, std::string_view value);
+
+ private:
+  std::string_view name_;
+  std::string value_;
+  std::string line_;  // for value_; empty until a value passed the checks
+};
 
 /// The line that starts a chunk of `size` bytes: "1a\r\n". With
 /// chunk_end, for callers that send the data from their own buffer.

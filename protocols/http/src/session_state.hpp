@@ -13,6 +13,7 @@
 #include "cookie_jar.hpp"
 #include "proxy_choice.hpp"
 #include "request_state.hpp"
+#include "request_writer.hpp"
 #include "uvinet/http.hpp"
 #include "uvinet/url.hpp"
 
@@ -27,8 +28,9 @@ struct SessionState {
   std::shared_ptr<ConnectionPool> pool;
   // Used only when Option::cookies is on; empty and unused otherwise.
   CookieJar cookies;
-  // The last URL a Response named, as text (Exchange::publish_response):
-  // a session's requests mostly go to a few URLs, and create_url is costly.
+  // The last URL a Response named, as text (Exchange::publish_response),
+  // what it was made from, and the route to it (below): a session's
+  // requests mostly go to a few URLs, and create_url is costly.
   Url shown_for;
   std::string shown;
 
@@ -48,10 +50,18 @@ struct SessionState {
     std::string proxy_credentials;
     std::string via;         // the pool key's suffix naming the proxy
     std::string host_field;  // the Host field's value
+    // "Host: host_field\r\n", checked once here rather than in every head;
+    // empty when host_field fails the check (the head reports it).
+    std::string host_line;
     // The whole pool key for http; https keys name TLS options, read anew.
     std::shared_ptr<const std::string> key;
   };
   std::shared_ptr<const Route> route;
+  std::shared_ptr<const Route> shown_route;  // shown_for's
+
+  // The User-Agent line of the last head (Exchange::build_head), checked
+  // again only when the option's value changes.
+  CheckedFieldLine user_agent_line{"User-Agent"};
 
   // What closed requests leave for the next ones (Exchange::recycle): a
   // response head's strings and a body buffer, which would cost allocations
@@ -62,7 +72,28 @@ struct SessionState {
   static constexpr std::size_t kSpareHeadBytes = 2 * 1024;
   static constexpr std::size_t kSpareBufferBytes = 4 * 1024;
   std::vector<HeadText> spare_heads;
-  std::vector<std::string> spare_buffers;
+  std::vector<std::string> spare_buffers;  // request heads, body buffers: empty
+
+  /// An empty string, in spare memory when there is some.
+  std::string take_buffer() {
+    if (spare_buffers.empty()) return {};
+    std::string buffer = std::move(spare_buffers.back());
+    spare_buffers.pop_back();
+    return buffer;
+  }
+  /// Takes `buffer`'s memory for take_buffer(), emptying it, when it has
+  /// some (more than a string holds in itself), not too much, and there is
+  /// room; otherwise leaves it as it is.
+  bool give_back(std::string& buffer) {
+    const std::size_t capacity = buffer.capacity();
+    if (capacity <= std::string().capacity() || capacity > kSpareBufferBytes ||
+        spare_buffers.size() >= kSpares) {
+      return false;
+    }
+    buffer.clear();
+    spare_buffers.push_back(std::move(buffer));
+    return true;
+  }
 };
 
 }  // namespace uvinet::http::detail
