@@ -8,16 +8,15 @@
 #include <utility>
 
 #include "request.hpp"
+#include "uvinet/block_cache.hpp"
 
 namespace uvinet::detail {
 
 /// The allocator of an operation's one block (shared_ptr control block and
-/// OperationImpl, std::allocate_shared): each thread keeps up to kKeep
-/// blocks it freed for the operations it starts next, so a steady stream of
-/// operations asks malloc for none. A block comes back only when the last
+/// OperationImpl, std::allocate_shared), from the thread's cache of freed
+/// blocks (ThreadBlockCache). A block comes back only when the last
 /// shared_ptr and weak_ptr to its operation are gone, as with make_shared:
-/// nothing anyone can still reach is reused. Off under AddressSanitizer,
-/// which then sees each block freed.
+/// nothing anyone can still reach is reused.
 template <class T>
 class OperationAllocator {
  public:
@@ -27,52 +26,17 @@ class OperationAllocator {
   OperationAllocator(const OperationAllocator<U>&) noexcept {}  // NOLINT: rebinding
 
   T* allocate(std::size_t n) {
-    if (n == 1 && list_.head) {
-      Node* node = list_.head;
-      list_.head = node->next;
-      --list_.count;
-      return reinterpret_cast<T*>(node);
-    }
+    if (n == 1) return static_cast<T*>(Blocks::allocate());
     return static_cast<T*>(::operator new(n * sizeof(T)));
   }
   void deallocate(T* p, std::size_t n) noexcept {
-    if (n == 1 && list_.count < kKeep && !list_.closed) {
-      if (list_.count == 0) (void)&drain_;  // first use: have it emptied at thread exit
-      list_.head = ::new (static_cast<void*>(p)) Node{list_.head};
-      ++list_.count;
-      return;
-    }
+    if (n == 1) return Blocks::deallocate(p);
     ::operator delete(p);
   }
   friend bool operator==(const OperationAllocator&, const OperationAllocator&) { return true; }
 
  private:
-#if defined(__SANITIZE_ADDRESS__)
-  static constexpr int kKeep = 0;
-#else
-  static constexpr int kKeep = 64;
-#endif
-  struct Node {
-    Node* next;
-  };
-  static_assert(sizeof(T) >= sizeof(Node) && alignof(T) >= alignof(Node));
-  // Trivially destructible, so usable to the thread's very end: a block
-  // freed after drain_ ran (by another thread_local's destructor, or a
-  // static one on the main thread) goes straight back to operator delete.
-  struct FreeList {
-    Node* head;
-    int count;
-    bool closed;
-  };
-  struct Drain {
-    ~Drain() {
-      list_.closed = true;
-      while (list_.head) ::operator delete(std::exchange(list_.head, list_.head->next));
-      list_.count = 0;
-    }
-  };
-  static thread_local inline FreeList list_{};
-  static thread_local inline Drain drain_{};
+  using Blocks = ThreadBlockCache<sizeof(T), 64>;
 };
 
 class OperationImpl final : public Operation, public std::enable_shared_from_this<OperationImpl> {

@@ -1,6 +1,7 @@
 #include "http_module.hpp"
 
 #include "exchange.hpp"
+#include "uvinet/block_cache.hpp"
 
 namespace uvinet::http::detail {
 namespace {
@@ -23,33 +24,8 @@ class HttpModule final : public Module {
   std::uint16_t port_;
 };
 
-// Exchange blocks freed on this thread, for the requests it makes next, so
-// a steady stream of requests asks malloc for none (the runtime's
-// OperationAllocator does the same for operations). Off under
-// AddressSanitizer, which then sees each block freed.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr int kKeptExchanges = 0;
-#else
-constexpr int kKeptExchanges = 32;
-#endif
-
-// Trivially destructible, so usable to the thread's very end: a block freed
-// after the drain ran goes straight back to operator delete.
-struct SpareExchanges {
-  void* blocks[kKeptExchanges + 1];
-  int count;
-  bool closed;
-};
-thread_local SpareExchanges spare_exchanges{};
-
-struct DrainSpareExchanges {
-  ~DrainSpareExchanges() {
-    spare_exchanges.closed = true;
-    while (spare_exchanges.count > 0)
-      ::operator delete(spare_exchanges.blocks[--spare_exchanges.count]);
-  }
-};
-thread_local DrainSpareExchanges drain_spare_exchanges;
+// Exchange blocks freed on this thread, for the requests it makes next.
+using SpareExchanges = ThreadBlockCache<sizeof(Exchange), 32>;
 
 }  // namespace
 
@@ -58,18 +34,12 @@ const std::type_info& http_module_type() {
 }
 
 void* Exchange::operator new(std::size_t size) {
-  auto& spare = spare_exchanges;
-  if (size == sizeof(Exchange) && spare.count > 0) return spare.blocks[--spare.count];
+  if (size == sizeof(Exchange)) return SpareExchanges::allocate();
   return ::operator new(size);
 }
 
 void Exchange::operator delete(void* block, std::size_t size) noexcept {
-  auto& spare = spare_exchanges;
-  if (size == sizeof(Exchange) && spare.count < kKeptExchanges && !spare.closed) {
-    if (spare.count == 0) (void)&drain_spare_exchanges;  // first use: emptied at thread exit
-    spare.blocks[spare.count++] = block;
-    return;
-  }
+  if (size == sizeof(Exchange)) return SpareExchanges::deallocate(block);
   ::operator delete(block);
 }
 
