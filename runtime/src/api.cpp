@@ -152,9 +152,9 @@ Result<Request> make_request(const Connection& on, std::string_view target, Cont
                              const std::type_info* module_type, const StateInit* init) {
   auto connection = lookup_as<detail::ConnectionObject>(on, HandleKind::connection);
   if (!connection) return connection.error();
-  if (module_type && typeid(*(*connection)->module()) != *module_type) {
-    return foreign_module("connection", on, *(*connection)->module());
-  }
+  const Module& module = *(*connection)->module();
+  if (module_type && typeid(module) != *module_type)
+    return foreign_module("connection", on, module);
   for (char c : target) {
     if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) {
       return Error(errc::invalid_argument, "request target contains a space or control character");
@@ -234,9 +234,8 @@ Result<std::shared_ptr<void>> request_state(const Request& request,
                                             const std::type_info& module_type) {
   auto object = lookup_as<detail::RequestObject>(request, HandleKind::request);
   if (!object) return object.error();
-  if (typeid(*(*object)->module()) != module_type) {
-    return foreign_module("request", request, *(*object)->module());
-  }
+  const Module& module = *(*object)->module();
+  if (typeid(module) != module_type) return foreign_module("request", request, module);
   void* state = (*object)->state().get();
   return std::shared_ptr<void>(std::move(*object), state);  // aliasing: no count
 }
