@@ -254,18 +254,28 @@ void RequestObject::cancel(OperationImpl& op, const Error& why) {
 void RequestObject::complete(OperationImpl& op, Result<OperationValue> result) {
   if (op.done_) return;  // exactly once
   op.done_ = true;
-  if (op.phase_ == OperationImpl::starting) {
-    // Completed inside the initiating call, which holds the operation and
-    // returns the result: no callback, and no reference to count here.
-    release_sides(op);
+  // Completed inside the initiating call, which holds the operation and
+  // returns the result: no callback, and no reference to count here.
+  // Otherwise `keep` holds the operation, and us through owner_, to the end.
+  const bool at_once = op.phase_ == OperationImpl::starting;
+  std::shared_ptr<OperationImpl> keep = at_once ? nullptr : op.shared_from_this();
+  release_sides(op);
+  if (at_once) {
     op.inline_result_ = std::move(result);
     op.phase_ = OperationImpl::inline_done;
-    pending_.fetch_sub(1);
-    maybe_finish_close();
-    return;
+  } else {
+    report(keep, std::move(result));
   }
-  auto keep = op.shared_from_this();
-  release_sides(op);
+  pending_.fetch_sub(1);
+  maybe_finish_close();
+}
+
+// A completion after the initiating call returned: request_error and
+// request_complete for those who listen, then the operation's callback, or
+// the synchronous caller's result.
+void RequestObject::report(const std::shared_ptr<OperationImpl>& held,
+                           Result<OperationValue> result) {
+  OperationImpl& op = *held;
   if (wants(Status::request_error) || wants(Status::request_complete)) {
     StatusInfo info;
     if (result) {
@@ -277,27 +287,25 @@ void RequestObject::complete(OperationImpl& op, Result<OperationValue> result) {
     }
     notify(Status::request_complete, std::move(info));
   }
-  if (op.completion_) {
-    // The callback names only the operation, which holds its completion
-    // and result: a lambda that small lives inside the std::function, so
-    // handing it to the strand allocates nothing.
-    op.inline_result_ = std::move(result);
-    op.self_ = keep;  // a copy: `keep` holds us (through owner_) to the end
-    const bool queued = deliver(
-        [raw = &op] {
-          auto self = std::move(raw->self_);
-          auto completion = std::move(self->completion_);
-          auto result = std::move(self->inline_result_);
-          self.reset();  // our hold on it ends before the callback, as before
-          completion(std::move(result));
-        },
-        op.model_);
-    if (!queued) op.self_.reset();
-  } else {
+  if (!op.completion_) {
     op.sync_result_->set_value(std::move(result));
+    return;
   }
-  pending_.fetch_sub(1);
-  maybe_finish_close();
+  // The callback names only the operation, which holds its completion and
+  // result: a lambda that small lives inside the std::function, so handing
+  // it to the strand allocates nothing.
+  op.inline_result_ = std::move(result);
+  op.self_ = held;
+  const bool queued = deliver(
+      [raw = &op] {
+        auto self = std::move(raw->self_);
+        auto completion = std::move(self->completion_);
+        auto result = std::move(self->inline_result_);
+        self.reset();  // our hold on it ends before the callback, as before
+        completion(std::move(result));
+      },
+      op.model_);
+  if (!queued) op.self_.reset();
 }
 
 // What a completed operation held: its timer, its slot under the bound,

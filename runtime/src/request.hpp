@@ -57,6 +57,7 @@ class RequestObject final : public HandleObject {
   void begin(const std::shared_ptr<OperationImpl>& op);  // loop thread
   void cancel(OperationImpl& op, const Error& why);      // loop thread
   void release_sides(OperationImpl& op);                 // loop thread
+  void report(const std::shared_ptr<OperationImpl>& held, Result<OperationValue> result);
   void start_timers(const std::shared_ptr<OperationImpl>& op);
   void start_transfer_timer();
   void on_close_requested() override;

@@ -110,8 +110,10 @@ const char* first_set(const Getenv& getenv, std::initializer_list<const char*> n
 }
 
 // Every name choose_proxy() asks for.
+// Those that name a proxy come first, then those that list exceptions.
 constexpr const char* kProxyVariables[] = {"http_proxy", "https_proxy", "HTTPS_PROXY", "no_proxy",
                                            "NO_PROXY"};
+constexpr std::size_t kProxyNamingVariables = 3;
 
 }  // namespace
 
@@ -120,8 +122,7 @@ ProxyEnvironment::ProxyEnvironment() {
   for (std::size_t i = 0; i < std::size(kProxyVariables); ++i) {
     if (const char* v = std::getenv(kProxyVariables[i])) values_[i] = v;
   }
-  // The first three name proxies; the others list exceptions.
-  for (std::size_t i = 0; i < 3; ++i) {
+  for (std::size_t i = 0; i < kProxyNamingVariables; ++i) {
     if (values_[i] && !values_[i]->empty()) names_a_proxy_ = true;
   }
 }
